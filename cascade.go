@@ -1,0 +1,238 @@
+package softdelete
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+	"gorm.io/gorm/schema"
+)
+
+// cascadeOp is what a cascade does to the children it reaches.
+type cascadeOp uint8
+
+const (
+	opDelete  cascadeOp = iota // soft delete live children
+	opRestore                  // restore children deleted by the same delete
+	opHard                     // hard delete every child
+)
+
+// rowSet is a set of rows of one model: the table and the conditions that
+// select them. Conditions may refer to clause.CurrentTable: they are only
+// ever rendered in a statement on table.
+type rowSet struct {
+	m     *modelMeta
+	table string
+	conds []clause.Expression
+}
+
+// keys returns a subquery selecting cols of the set's rows.
+func (s rowSet) keys(db *gorm.DB, cols ...string) *gorm.DB {
+	quoted := make([]string, len(cols))
+	for i, c := range cols {
+		quoted[i] = db.Statement.Quote(clause.Column{Table: s.table, Name: c})
+	}
+	return db.Session(&gorm.Session{NewDB: true}).Unscoped().
+		Table(s.table).Select(quoted).Clauses(clause.Where{Exprs: s.conds})
+}
+
+// rootSet is the set of rows the statement itself changes (its WHERE). When
+// the model cascades to itself, the set is widened to the whole subtree and the
+// statement's WHERE is rewritten to match.
+func (p *Plugin) rootSet(db *gorm.DB, m *modelMeta, op cascadeOp) rowSet {
+	stmt := db.Statement
+	where, _ := stmt.Clauses["WHERE"].Expression.(clause.Where)
+	set := rowSet{m: m, table: stmt.Table, conds: where.Exprs}
+	if rel := m.selfCascade(); rel != nil {
+		set = set.subtree(db, rel, op)
+		stmt.Clauses["WHERE"] = clause.Clause{Name: "WHERE", Expression: clause.Where{Exprs: set.conds}}
+		delete(stmt.Clauses, gormMarker) // the predicate is inside the subtree now
+	}
+	return set
+}
+
+// cascade applies op to every cascade child of parent's rows, deepest level
+// first, one statement per relation level. path holds the schemas above, so
+// cycles longer than a self-reference stop instead of recursing forever.
+func (p *Plugin) cascade(db *gorm.DB, parent rowSet, op cascadeOp, ts time.Time, actor any, path []*schema.Schema) error {
+	for _, rel := range parent.m.cascades {
+		if rel.FieldSchema == parent.m.schema || onPath(path, rel.FieldSchema) {
+			continue
+		}
+		cm := p.meta(rel.FieldSchema)
+		child := rowSet{m: cm, table: cm.schema.Table, conds: childConds(db, rel, parent, op)}
+		if self := cm.selfCascade(); self != nil {
+			child = child.subtree(db, self, op)
+		}
+		if err := p.cascade(db, child, op, ts, actor, append(path, cm.schema)); err != nil {
+			return err
+		}
+		if err := execLevel(db, child, op, ts, actor); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// childConds selects the children of parent's rows through rel that op acts on.
+func childConds(db *gorm.DB, rel *schema.Relationship, parent rowSet, op cascadeOp) []clause.Expression {
+	cm := rel.FieldSchema
+	var fks, pks []string
+	var conds []clause.Expression
+	for _, ref := range rel.References {
+		switch {
+		case ref.OwnPrimaryKey:
+			fks, pks = append(fks, ref.ForeignKey.DBName), append(pks, ref.PrimaryKey.DBName)
+		case ref.PrimaryValue != "":
+			conds = append(conds, clause.Eq{Column: clause.Column{Table: cm.Table, Name: ref.ForeignKey.DBName}, Value: ref.PrimaryValue})
+		}
+	}
+	childCol := clause.Column{Table: cm.Table, Name: deletedColumn(cm)}
+	switch op {
+	case opDelete:
+		conds = append(conds, clause.Eq{Column: childCol, Value: nil})
+	case opRestore:
+		// zombie-free: only children deleted at the same instant as their parent
+		fks, pks = append(fks, childCol.Name), append(pks, deletedColumn(parent.m.schema))
+		conds = append(conds, clause.Neq{Column: childCol, Value: nil})
+	}
+	return append(conds, inSubquery(db, cm.Table, fks, parent.keys(db, pks...)))
+}
+
+// inSubquery renders ("t"."a","t"."b") IN (subquery).
+func inSubquery(db *gorm.DB, table string, cols []string, sub *gorm.DB) clause.Expression {
+	quoted := make([]string, len(cols))
+	for i, c := range cols {
+		quoted[i] = db.Statement.Quote(clause.Column{Table: table, Name: c})
+	}
+	lhs := quoted[0]
+	if len(quoted) > 1 {
+		lhs = "(" + strings.Join(quoted, ",") + ")"
+	}
+	return clause.Expr{SQL: lhs + " IN (?)", Vars: []any{sub}}
+}
+
+// subtree widens s to its rows and all their descendants through the
+// self-referencing relation rel (a recursive CTE; UNION stops on cycles).
+func (s rowSet) subtree(db *gorm.DB, rel *schema.Relationship, op cascadeOp) rowSet {
+	pk, fk := rel.References[0].PrimaryKey.DBName, rel.References[0].ForeignKey.DBName
+	q := func(c string) string { return db.Statement.Quote(c) }
+	del := q(deletedColumn(s.m.schema))
+	seed, step := s.keys(db, pk, deletedColumn(s.m.schema)), ""
+	switch op {
+	case opDelete:
+		step = " AND c." + del + " IS NULL"
+	case opRestore:
+		step = " AND c." + del + " = t.ts"
+	}
+	sql := "WITH RECURSIVE sd_tree(k, ts) AS (? UNION SELECT c." + q(pk) + ", c." + del +
+		" FROM " + q(s.table) + " c JOIN sd_tree t ON c." + q(fk) + " = t.k" + step + ") SELECT k FROM sd_tree"
+	sub := db.Session(&gorm.Session{NewDB: true}).Raw(sql, seed)
+	return rowSet{m: s.m, table: s.table, conds: []clause.Expression{
+		clause.Expr{SQL: q(s.table) + "." + q(pk) + " IN (?)", Vars: []any{sub}},
+	}}
+}
+
+// execLevel runs op's statement on one relation level.
+func execLevel(db *gorm.DB, s rowSet, op cascadeOp, ts time.Time, actor any) error {
+	tx := db.Session(&gorm.Session{NewDB: true})
+	table, where := clause.Table{Name: s.table}, clause.Where{Exprs: s.conds}
+	switch op {
+	case opDelete:
+		tx = tx.Exec("UPDATE ? ? ?", table, s.m.deleteSet(ts, actor), where)
+	case opRestore:
+		tx = tx.Exec("UPDATE ? ? ?", table, s.m.restoreSet(), where)
+	default:
+		tx = tx.Exec("DELETE FROM ? ?", table, where)
+	}
+	return tx.Error
+}
+
+// selfCascade returns the model's cascade relation to itself, if any.
+func (m *modelMeta) selfCascade() *schema.Relationship {
+	for _, rel := range m.cascades {
+		if rel.FieldSchema == m.schema {
+			return rel
+		}
+	}
+	return nil
+}
+
+// deletedColumn returns the soft-delete column of a model known to have one
+// (checked when its cascade tag was parsed).
+func deletedColumn(s *schema.Schema) string {
+	for _, f := range s.Fields {
+		if f.DBName != "" && isSoftDeleteType(f.IndirectFieldType) {
+			return f.DBName
+		}
+	}
+	return ""
+}
+
+func onPath(path []*schema.Schema, s *schema.Schema) bool {
+	for _, p := range path {
+		if p == s {
+			return true
+		}
+	}
+	return false
+}
+
+// checkParents fails a restore whose rows have a soft-deleted belongs-to
+// parent, naming the first such parent.
+func (p *Plugin) checkParents(db *gorm.DB, m *modelMeta) error {
+	where, _ := db.Statement.Clauses["WHERE"].Expression.(clause.Where)
+	set := rowSet{m: m, table: db.Statement.Table, conds: where.Exprs}
+	for _, rel := range m.parents {
+		pm := p.meta(rel.FieldSchema)
+		var fks, pks []string
+		for _, ref := range rel.References {
+			fks, pks = append(fks, ref.ForeignKey.DBName), append(pks, ref.PrimaryKey.DBName)
+		}
+		var found []map[string]any
+		err := db.Session(&gorm.Session{NewDB: true}).Unscoped().Table(pm.schema.Table).Select(pks).
+			Where(clause.Neq{Column: clause.Column{Table: pm.schema.Table, Name: pm.field.DBName}, Value: nil}).
+			Where(inSubquery(db, pm.schema.Table, pks, set.keys(db, fks...))).Limit(1).Find(&found).Error
+		if err != nil {
+			return db.AddError(err)
+		}
+		if len(found) > 0 {
+			return db.AddError(fmt.Errorf("%w: restore %s: %s %v is deleted (restore it first)",
+				ErrParentDeleted, m.schema.Name, pm.schema.Name, found[0]))
+		}
+	}
+	return nil
+}
+
+// cascadeDelete soft-deletes the cascade children of the statement's rows.
+func (p *Plugin) cascadeDelete(db *gorm.DB, m *modelMeta, ts time.Time, actor any) error {
+	return p.runCascade(db, m, opDelete, ts, actor)
+}
+
+// cascadeRestore restores the children deleted together with the statement's rows.
+func (p *Plugin) cascadeRestore(db *gorm.DB, m *modelMeta) error {
+	return p.runCascade(db, m, opRestore, time.Time{}, nil)
+}
+
+// cascadeHardDelete removes the cascade children of the statement's rows.
+func (p *Plugin) cascadeHardDelete(db *gorm.DB, m *modelMeta) error {
+	return p.runCascade(db, m, opHard, time.Time{}, nil)
+}
+
+// runCascade makes sure a multi-statement operation runs in a transaction and
+// walks the cascade tree. Errors are added to db.
+func (p *Plugin) runCascade(db *gorm.DB, m *modelMeta, op cascadeOp, ts time.Time, actor any) error {
+	if len(m.cascades) == 0 {
+		return nil
+	}
+	if err := beginOwnTransaction(db); err != nil {
+		return err
+	}
+	root := p.rootSet(db, m, op)
+	if err := p.cascade(db, root, op, ts, actor, []*schema.Schema{m.schema}); err != nil {
+		return db.AddError(err)
+	}
+	return nil
+}

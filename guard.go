@@ -1,0 +1,154 @@
+package softdelete
+
+import (
+	"database/sql/driver"
+	"fmt"
+	"reflect"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// guardCreate refuses a Create (or Save of a new row) that writes a non-NULL
+// soft-delete column, and keeps upserts (including Save's fallback INSERT ...
+// ON CONFLICT DO UPDATE) from rewriting tombstones.
+func (p *Plugin) guardCreate(db *gorm.DB) {
+	if m := p.guardedMeta(db); m != nil {
+		p.guardWrite(db, m, false, true)
+		if db.Error == nil {
+			protectTombstones(db.Statement, m)
+		}
+	}
+}
+
+// guardUpdate refuses Update(s)/UpdateColumn(s)/Save writing the column.
+func (p *Plugin) guardUpdate(db *gorm.DB) {
+	if m := p.guardedMeta(db); m != nil {
+		sc, _ := markerOf(db.Statement, scopeKey)
+		p.guardWrite(db, m, sc == scopeWith || sc == scopeOnly, false)
+	}
+}
+
+// guardedMeta returns the metadata of a soft-deletable model the statement
+// writes, or nil when the guard does not apply (Unscoped, no such field).
+func (p *Plugin) guardedMeta(db *gorm.DB) *modelMeta {
+	stmt := db.Statement
+	if db.Error != nil || stmt.Schema == nil || stmt.Unscoped {
+		return nil
+	}
+	m := p.meta(stmt.Schema)
+	if m.err != nil {
+		_ = db.AddError(m.err)
+		return nil
+	}
+	if !m.softDeletable() {
+		return nil
+	}
+	return m
+}
+
+// guardWrite adds ErrDeletedAtWrite when the statement's data sets the
+// soft-delete column to a non-NULL value (or to anything, when nullToo).
+func (p *Plugin) guardWrite(db *gorm.DB, m *modelMeta, nullToo, create bool) {
+	stmt := db.Statement
+	if !destWrites(stmt, m, nullToo) {
+		return
+	}
+	if sel, restricted := stmt.SelectAndOmitColumns(create, !create); !selected(sel, restricted, m.field.DBName) {
+		return
+	}
+	_ = db.AddError(fmt.Errorf("%w: %s.%s (use Delete/Restore, or Unscoped for imports)",
+		ErrDeletedAtWrite, m.schema.Name, m.field.Name))
+}
+
+// selected reports whether a column survives Select/Omit.
+func selected(sel map[string]bool, restricted bool, column string) bool {
+	v, ok := sel[column]
+	return (ok && v) || (!ok && !restricted)
+}
+
+// destWrites reports whether the statement's Dest carries a soft-delete
+// value that counts as a write: maps by column or field name, structs of the
+// model type, and slices of either.
+func destWrites(stmt *gorm.Statement, m *modelMeta, nullToo bool) bool {
+	switch dest := stmt.Dest.(type) {
+	case map[string]any:
+		return mapWrites(dest, m, nullToo)
+	case []map[string]any:
+		for _, row := range dest {
+			if mapWrites(row, m, nullToo) {
+				return true
+			}
+		}
+		return false
+	}
+	rv := reflectOf(stmt.Dest)
+	switch rv.Kind() {
+	case reflect.Struct:
+		return structWrites(stmt, rv, m, nullToo)
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < rv.Len(); i++ {
+			if structWrites(stmt, reflect.Indirect(rv.Index(i)), m, nullToo) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// mapWrites checks one map of column values.
+func mapWrites(row map[string]any, m *modelMeta, nullToo bool) bool {
+	for _, key := range [2]string{m.field.DBName, m.field.Name} {
+		if v, ok := row[key]; ok && (nullToo || !isNull(v)) {
+			return true
+		}
+	}
+	return false
+}
+
+// structWrites checks one struct of the model's type.
+func structWrites(stmt *gorm.Statement, rv reflect.Value, m *modelMeta, nullToo bool) bool {
+	if rv.Kind() != reflect.Struct || rv.Type() != m.schema.ModelType {
+		return false
+	}
+	v, zero := m.field.ValueOf(stmt.Context, rv)
+	if zero || isNull(v) {
+		return nullToo && len(stmt.Selects) > 0 // Save selects "*": NULL is written too
+	}
+	return true
+}
+
+// isNull reports whether v is written as SQL NULL.
+func isNull(v any) bool {
+	if v == nil {
+		return true
+	}
+	if valuer, ok := v.(driver.Valuer); ok {
+		rv := reflect.ValueOf(v)
+		if rv.Kind() == reflect.Ptr && rv.IsNil() {
+			return true
+		}
+		val, err := valuer.Value()
+		return err == nil && val == nil
+	}
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Ptr && rv.IsNil()
+}
+
+// protectTombstones adds "WHERE <table>.deleted_at IS NULL" to an upsert's
+// DO UPDATE, so a conflict with a deleted row never rewrites or resurrects it.
+func protectTombstones(stmt *gorm.Statement, m *modelMeta) {
+	c, ok := stmt.Clauses["ON CONFLICT"]
+	if !ok {
+		return
+	}
+	oc, ok := c.Expression.(clause.OnConflict)
+	if !ok || oc.DoNothing || (!oc.UpdateAll && len(oc.DoUpdates) == 0) || len(oc.Where.Exprs) > 0 {
+		return
+	}
+	oc.Where = clause.Where{Exprs: []clause.Expression{
+		clause.Eq{Column: clause.Column{Table: stmt.Table, Name: m.field.DBName}, Value: nil},
+	}}
+	c.Expression = oc
+	stmt.Clauses["ON CONFLICT"] = c
+}

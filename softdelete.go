@@ -1,0 +1,209 @@
+package softdelete
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+	"gorm.io/gorm/schema"
+)
+
+// pluginName is the name the plugin registers under (gorm.Config.Plugins key).
+const pluginName = "softdelete"
+
+// Sentinel errors. Every error the package returns wraps one of these (or a GORM
+// error such as gorm.ErrMissingWhereClause), so callers test them with errors.Is.
+var (
+	// ErrNotSoftDeletable is returned by OnlyDeleted, Restore and Purge (and
+	// AutoMigrate for a model carrying soft-delete tags) when the model has no
+	// soft-delete field (DeletedAt or gorm.DeletedAt).
+	ErrNotSoftDeletable = errors.New("softdelete: model has no soft-delete field")
+
+	// ErrDeletedAtWrite is returned when Create, Update, Updates, UpdateColumn(s)
+	// or Save would write the soft-delete column (a non-NULL value, or NULL under
+	// WithDeleted/OnlyDeleted). Nothing is written. Use db.Delete and Restore, or
+	// db.Unscoped() for data imports.
+	ErrDeletedAtWrite = errors.New("softdelete: soft-delete column is written only by Delete and Restore")
+
+	// ErrRestoreConflict is returned by Restore when a restored row would share a
+	// unique key (a partial unique index) with a live row. Nothing is restored.
+	// It also satisfies errors.Is(err, gorm.ErrDuplicatedKey).
+	ErrRestoreConflict = restoreConflict{}
+
+	// ErrParentDeleted is returned by Restore when a row's belongs-to parent is
+	// itself still soft-deleted. Nothing is restored.
+	ErrParentDeleted = errors.New("softdelete: parent row is still deleted")
+
+	// ErrInvalidRetention is returned by Purge when PurgeOptions.OlderThan <= 0.
+	ErrInvalidRetention = errors.New("softdelete: retention must be positive")
+
+	// ErrInvalidTag is returned (wrapped, naming model and field) for a
+	// softdelete struct tag the plugin does not understand.
+	ErrInvalidTag = errors.New("softdelete: invalid struct tag")
+
+	// ErrInvalidActor is returned by a soft delete when the WithActor function
+	// returns a value that does not fit the softdelete:"deleted_by" field.
+	ErrInvalidActor = errors.New("softdelete: invalid actor value")
+
+	// ErrNotRegistered is returned by Delete on a model with a DeletedAt field when
+	// the plugin was not registered with db.Use(softdelete.New()): without it the
+	// delete would be a silent hard delete.
+	ErrNotRegistered = errors.New("softdelete: plugin not registered (db.Use(softdelete.New()))")
+)
+
+// restoreConflict is the type of ErrRestoreConflict; it unwraps to
+// gorm.ErrDuplicatedKey so both errors.Is checks hold.
+type restoreConflict struct{}
+
+func (restoreConflict) Error() string {
+	return "softdelete: restore conflicts with a live row's unique key"
+}
+func (restoreConflict) Unwrap() error { return gorm.ErrDuplicatedKey }
+
+// DeletedAt is the soft-delete column: NULL means live, a timestamp means deleted
+// at that instant. Use it as a field of a model (or embed Model). The plugin
+// filters it out of every read, turns Delete into a timestamp update, and guards
+// it against accidental writes.
+type DeletedAt sql.NullTime
+
+// IsDeleted reports whether the value marks a deleted row.
+func (d DeletedAt) IsDeleted() bool { return d.Valid }
+
+// Scan implements sql.Scanner.
+func (d *DeletedAt) Scan(value any) error { return (*sql.NullTime)(d).Scan(value) }
+
+// Value implements driver.Valuer: NULL when live.
+func (d DeletedAt) Value() (driver.Value, error) {
+	if !d.Valid {
+		return nil, nil
+	}
+	return d.Time, nil
+}
+
+// MarshalJSON encodes a live value as null and a deleted one as its timestamp.
+func (d DeletedAt) MarshalJSON() ([]byte, error) {
+	if !d.Valid {
+		return []byte("null"), nil
+	}
+	return json.Marshal(d.Time)
+}
+
+// UnmarshalJSON decodes null as live and a timestamp as deleted.
+func (d *DeletedAt) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*d = DeletedAt{}
+		return nil
+	}
+	if err := json.Unmarshal(b, &d.Time); err != nil {
+		return err
+	}
+	d.Valid = true
+	return nil
+}
+
+// QueryClauses makes GORM filter deleted rows out of reads, relation joins and
+// association queries, exactly as it does for gorm.DeletedAt (same clause, so
+// the two column types behave alike and the predicate is literal SQL).
+func (DeletedAt) QueryClauses(f *schema.Field) []clause.Interface {
+	return []clause.Interface{gorm.SoftDeleteQueryClause{Field: f}}
+}
+
+// UpdateClauses keeps Update/Updates/UpdateColumn(s) away from deleted rows.
+func (DeletedAt) UpdateClauses(f *schema.Field) []clause.Interface {
+	return []clause.Interface{gorm.SoftDeleteUpdateClause{Field: f}}
+}
+
+// DeleteClauses refuses a Delete the plugin did not turn into a soft delete
+// (the plugin is not registered): hard-deleting silently would lose data.
+func (DeletedAt) DeleteClauses(*schema.Field) []clause.Interface {
+	return []clause.Interface{unregisteredGuard{}}
+}
+
+// unregisteredGuard is the delete clause of DeletedAt; see DeleteClauses.
+type unregisteredGuard struct{}
+
+func (unregisteredGuard) Name() string               { return "" }
+func (unregisteredGuard) Build(clause.Builder)       {}
+func (unregisteredGuard) MergeClause(*clause.Clause) {}
+func (unregisteredGuard) ModifyStatement(stmt *gorm.Statement) {
+	if stmt.SQL.Len() == 0 && !stmt.Unscoped {
+		_ = stmt.AddError(ErrNotRegistered)
+	}
+}
+
+// Model is a drop-in replacement for gorm.Model whose DeletedAt is this
+// package's column type.
+type Model struct {
+	ID        uint `gorm:"primarykey"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	DeletedAt DeletedAt `gorm:"index"`
+}
+
+// Plugin is the GORM plugin; create it with New and register it with db.Use.
+type Plugin struct {
+	now   func() time.Time
+	actor func(ctx context.Context) any
+
+	metas  sync.Map // *schema.Schema -> *modelMeta (nil entries for models without the field)
+	tables sync.Map // table name -> string (soft-delete column), see AutoMigrate
+}
+
+var _ gorm.Plugin = (*Plugin)(nil)
+
+// Option configures the plugin.
+type Option func(*Plugin)
+
+// New returns the plugin: db.Use(softdelete.New()).
+func New(opts ...Option) *Plugin {
+	p := &Plugin{}
+	for _, opt := range opts {
+		opt(p)
+	}
+	return p
+}
+
+// WithClock sets the clock deletion timestamps are taken from (default: the
+// database's NowFunc). Timestamps are always stored in UTC, truncated to
+// microseconds (PostgreSQL's precision).
+func WithClock(now func() time.Time) Option {
+	return func(p *Plugin) { p.now = now }
+}
+
+// WithActor sets the function that says who deletes. Its result (called with
+// the statement's context, see db.WithContext) is stored in the field tagged
+// softdelete:"deleted_by", in the same UPDATE that sets the timestamp; Restore
+// clears it.
+func WithActor(actor func(ctx context.Context) any) Option {
+	return func(p *Plugin) { p.actor = actor }
+}
+
+// Name implements gorm.Plugin.
+func (*Plugin) Name() string { return pluginName }
+
+// Initialize implements gorm.Plugin: it registers the callbacks.
+func (p *Plugin) Initialize(db *gorm.DB) error {
+	return p.registerCallbacks(db)
+}
+
+// timestamp returns the deletion timestamp of one root operation: UTC,
+// microsecond precision, so what is stored equals what is written back.
+func (p *Plugin) timestamp(db *gorm.DB) time.Time {
+	now := p.now
+	if now == nil {
+		now = db.NowFunc
+	}
+	return now().UTC().Truncate(time.Microsecond)
+}
+
+// pluginOf returns the plugin registered on db, or nil.
+func pluginOf(db *gorm.DB) *Plugin {
+	p, _ := db.Config.Plugins[pluginName].(*Plugin)
+	return p
+}
