@@ -9,6 +9,13 @@ import (
 	"gorm.io/gorm/schema"
 )
 
+// indexTag is one field's index tag, as parsed.
+type indexTag struct {
+	field  *schema.Field
+	unique bool
+	name   string
+}
+
 // indexSpec is one partial index declared with softdelete tags.
 type indexSpec struct {
 	name   string
