@@ -2,6 +2,7 @@ package softdelete
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -34,7 +35,9 @@ func (s rowSet) keys(db *gorm.DB, cols ...string) *gorm.DB {
 	for i, c := range cols {
 		quoted[i] = db.Statement.Quote(clause.Column{Table: s.table, Name: c})
 	}
-	return db.Session(&gorm.Session{NewDB: true}).Unscoped().
+	// The model lets conditions such as clause.PrimaryKey resolve; Unscoped
+	// keeps GORM from adding its own soft-delete predicate.
+	return db.Session(&gorm.Session{NewDB: true}).Unscoped().Model(reflect.New(s.m.schema.ModelType).Interface()).
 		Table(s.table).Select(quoted).Clauses(clause.Where{Exprs: s.conds})
 }
 

@@ -80,16 +80,26 @@ func (p *Plugin) restore(db *gorm.DB, m *modelMeta, hooks bool) {
 	buildUpdate(stmt, m.restoreSet())
 }
 
-// hardDelete lets gorm:delete build the DELETE (the statement is Unscoped),
-// removing cascade children first and honouring OnlyDeleted.
+// hardDelete renders the DELETE (honouring OnlyDeleted) after removing
+// cascade children.
 func (p *Plugin) hardDelete(db *gorm.DB, m *modelMeta) {
-	if sc, _ := markerOf(db.Statement, scopeKey); sc == scopeOnly {
-		p.onlyDeleted(db, m)
-		if db.Error != nil {
+	stmt := db.Statement
+	addPrimaryKeyConds(stmt)
+	if sc, _ := markerOf(stmt, scopeKey); sc == scopeOnly {
+		if p.onlyDeleted(db, m); db.Error != nil {
 			return
 		}
 	}
-	p.cascadeHardDelete(db, m)
+	if !hasConditions(stmt) {
+		_ = db.AddError(gorm.ErrMissingWhereClause)
+		return
+	}
+	if p.cascadeHardDelete(db, m) != nil {
+		return
+	}
+	stmt.AddClauseIfNotExists(clause.Delete{})
+	stmt.AddClauseIfNotExists(clause.From{})
+	stmt.Build(stmt.DB.Callback().Delete().Clauses...)
 }
 
 // afterDelete finishes a Restore: it reports unique clashes as
