@@ -1,0 +1,87 @@
+// Package softdelete is a GORM v2 plugin that makes soft deletion complete
+// and safe on PostgreSQL and SQLite: deleted rows vanish from every normal
+// read, come back with Restore, leave for good with HardDelete or Purge, free
+// their unique keys through partial unique indexes, and cascade through
+// associations without resurrecting children that were deleted on their own.
+//
+// # Registering
+//
+// Register the plugin once and use DeletedAt (or embed Model, a drop-in for
+// gorm.Model) in your models:
+//
+//	type Post struct {
+//		softdelete.Model
+//		Slug string `softdelete:"unique"`
+//	}
+//
+//	db.Use(softdelete.New())
+//	softdelete.AutoMigrate(db, &Post{})
+//
+// db.Delete(&post) then runs
+//
+//	UPDATE "posts" SET "deleted_at"='2026-…' WHERE "posts"."id" = 1 AND "posts"."deleted_at" IS NULL
+//
+// with one UTC timestamp (microsecond precision) that is also written back
+// into post. Without conditions it fails with gorm.ErrMissingWhereClause.
+// Models using GORM's gorm.DeletedAt work too: GORM keeps filtering them and
+// the plugin adds everything else.
+//
+// # Querying deleted rows
+//
+// Every read (Find, First, Count, Pluck, Scan, Rows, subqueries, Preload,
+// relation Joins, associations, gorm.G[T]) sees live rows only. The scopes
+// WithDeleted and OnlyDeleted change that for the model being queried:
+//
+//	db.Scopes(softdelete.OnlyDeleted).Find(&trash)
+//	// SELECT * FROM "posts" WHERE "posts"."deleted_at" IS NOT NULL
+//
+// Associations keep their own default: db.Preload("Posts", softdelete.WithDeleted).
+// db.Unscoped() switches every filter and guard off, as in plain GORM.
+//
+// # Restoring
+//
+// Restore mirrors db.Delete:
+//
+//	softdelete.Restore(db, &post)
+//	// UPDATE "posts" SET "deleted_at"=NULL WHERE "posts"."id" = 1 AND "posts"."deleted_at" IS NOT NULL
+//
+// It fails with ErrRestoreConflict when a restored row would take a unique key
+// a live row holds, and with ErrParentDeleted when a belongs-to parent is still
+// deleted. Models may define BeforeRestore and AfterRestore hooks.
+//
+// The soft-delete column is written only by Delete and Restore: Create,
+// Update(s) or Save carrying a deletion timestamp fail with ErrDeletedAtWrite,
+// so a Save of a stale or deleted struct can never rewrite a tombstone.
+//
+// # Unique keys
+//
+// softdelete:"unique" (or "unique:NAME" for composite keys, "index" for plain
+// indexes) declares an index that holds among live rows only; AutoMigrate
+// creates it and IndexSQL returns its DDL:
+//
+//	CREATE UNIQUE INDEX "uidx_posts_slug" ON "posts" ("slug") WHERE "deleted_at" IS NULL
+//
+// Upserts whose ON CONFLICT columns match such an index get its predicate as
+// their conflict target automatically.
+//
+// # Cascades
+//
+// softdelete:"cascade" on a has-one or has-many association deletes children
+// with their parent, one set-based statement per relation level, all with the
+// parent's timestamp. Restore brings back exactly the children deleted by that
+// same delete; children deleted earlier, on their own, stay deleted.
+//
+// # Purging
+//
+// Purge removes tombstones older than a retention period in short batches,
+// safely alongside concurrent restores and other purgers:
+//
+//	n, err := softdelete.Purge(ctx, db, &Post{}, softdelete.PurgeOptions{OlderThan: 30 * 24 * time.Hour})
+//
+// # What is not filtered
+//
+// db.Raw and db.Exec are never rewritten, and neither are hand-written join
+// strings (db.Joins("JOIN posts ON ...")): add "posts.deleted_at IS NULL"
+// yourself there. Table("posts") reads without a model are filtered once the
+// table was registered through AutoMigrate.
+package softdelete
