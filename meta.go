@@ -23,7 +23,7 @@ type modelMeta struct {
 	deletedBy *schema.Field          // softdelete:"deleted_by", optional
 	cascades  []*schema.Relationship // softdelete:"cascade" has-one/has-many relations
 	parents   []*schema.Relationship // belongs-to relations to soft-deletable models
-	idxTags   []indexTag // softdelete index tags as parsed, grouped by groupIndexes
+	idxTags   []indexTag             // softdelete index tags as parsed, grouped by groupIndexes
 	indexes   []indexSpec
 	err       error // tag errors, reported by every statement on the model
 }
