@@ -22,7 +22,7 @@ func (p *Plugin) registerCallbacks(db *gorm.DB) error {
 		cb.Create().Before("gorm:create").Register("softdelete:upsert", p.upsert),
 		cb.Delete().Before("gorm:delete").Register("softdelete:delete", p.beforeDelete),
 		cb.Delete().After("gorm:delete").Before("gorm:after_delete").Register("softdelete:after_delete", p.afterDelete),
-		cb.Delete().After("gorm:after_delete").Register("softdelete:end_transaction", endOwnTransaction),
+		cb.Delete().After("gorm:after_delete").Register("softdelete:end_transaction", endTransaction),
 	)
 }
 

@@ -186,6 +186,12 @@ func onPath(path []*schema.Schema, s *schema.Schema) bool {
 // checkParents fails a restore whose rows have a soft-deleted belongs-to
 // parent, naming the first such parent.
 func (p *Plugin) checkParents(db *gorm.DB, m *modelMeta) error {
+	if len(m.parents) == 0 {
+		return nil
+	}
+	if err := atomic(db); err != nil {
+		return err
+	}
 	where, _ := db.Statement.Clauses["WHERE"].Expression.(clause.Where)
 	set := rowSet{m: m, table: db.Statement.Table, conds: where.Exprs}
 	for _, rel := range m.parents {
@@ -230,7 +236,7 @@ func (p *Plugin) runCascade(db *gorm.DB, m *modelMeta, op cascadeOp, ts time.Tim
 	if len(m.cascades) == 0 {
 		return nil
 	}
-	if err := beginOwnTransaction(db); err != nil {
+	if err := atomic(db); err != nil {
 		return err
 	}
 	root := p.rootSet(db, m, op)

@@ -318,3 +318,24 @@ func TestInvalidCascadeTags(t *testing.T) {
 		}
 	})
 }
+
+func TestRestoreConflictInsideCallerTransaction(t *testing.T) {
+	eachCascadeDB(t, setup{}, func(t *testing.T, e *env) {
+		a, _ := e.seedBlog(t, "ann", 2)
+		require.NoError(t, e.db.Delete(&a).Error)
+		require.NoError(t, e.db.Exec("CREATE UNIQUE INDEX live_bodies ON comments (body) WHERE deleted_at IS NULL").Error)
+		b, _ := e.seedBlog(t, "bob", 1) // bob's live comments c1..c3 now hold the keys
+
+		err := e.db.Transaction(func(tx *gorm.DB) error {
+			err := softdelete.Restore(tx, &a).Error
+			assert.ErrorIs(t, err, softdelete.ErrRestoreConflict)
+			assert.ErrorIs(t, err, gorm.ErrDuplicatedKey)
+			// the caller's transaction is still usable (PostgreSQL too) and unchanged
+			return tx.Model(&Author{}).Where("id = ?", b.ID).Update("name", "bobby").Error
+		})
+		require.NoError(t, err)
+		assert.NotNil(t, e.deletedAt(t, "authors", a.ID))
+		assert.EqualValues(t, 0, e.count(t, "SELECT count(*) FROM posts WHERE author_id = ? AND deleted_at IS NULL", a.ID))
+		assert.EqualValues(t, 1, e.count(t, "SELECT count(*) FROM authors WHERE name = 'bobby'"))
+	})
+}
