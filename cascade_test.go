@@ -14,7 +14,7 @@ import (
 )
 
 type Org struct {
-	softdelete.Model
+	BaseModel
 	Name      string
 	DeletedBy *string     `softdelete:"deleted_by"`
 	Profile   *OrgProfile `softdelete:"cascade"`
@@ -22,27 +22,27 @@ type Org struct {
 }
 
 type OrgProfile struct {
-	softdelete.Model
+	BaseModel
 	OrgID     uint
 	Bio       string
 	DeletedBy *string `softdelete:"deleted_by"`
 }
 
 type Note struct {
-	softdelete.Model
+	BaseModel
 	OwnerID   uint
 	OwnerType string
 	Text      string
 }
 
 type Team struct {
-	softdelete.Model
+	BaseModel
 	Name  string
 	Notes []Note `gorm:"polymorphic:Owner" softdelete:"cascade"`
 }
 
 type Category struct {
-	softdelete.Model
+	BaseModel
 	ParentID *uint
 	Name     string
 	Children []Category `gorm:"foreignKey:ParentID" softdelete:"cascade"`
@@ -287,23 +287,23 @@ func TestSelfReferencingCascade(t *testing.T) {
 }
 
 type BadBelongs struct {
-	softdelete.Model
+	BaseModel
 	AuthorID uint
 	Author   Author `softdelete:"cascade"`
 }
 
 type BadColumn struct {
-	softdelete.Model
+	BaseModel
 	Name string `softdelete:"cascade"`
 }
 
 type BadMany struct {
-	softdelete.Model
+	BaseModel
 	Tags []Tag `gorm:"many2many:bad_many_tags" softdelete:"cascade"`
 }
 
 type BadValue struct {
-	softdelete.Model
+	BaseModel
 	Name string `softdelete:"uniq"`
 }
 

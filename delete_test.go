@@ -71,7 +71,7 @@ func TestSoftDelete(t *testing.T) {
 			res := db.Clauses(clause.Returning{}).Where("id IN ?", []uint{ps[0].ID, ps[1].ID}).Delete(&out)
 			require.NoError(t, res.Error)
 			require.Len(t, out, 2)
-			assert.True(t, out[0].DeletedAt.IsDeleted())
+			assert.True(t, out[0].DeletedAt.Valid)
 			assert.NotEmpty(t, out[0].Title)
 		})
 		t.Run("Unscoped delete is a hard delete", func(t *testing.T) {
@@ -89,7 +89,7 @@ func TestSoftDelete(t *testing.T) {
 }
 
 type HookedPost struct {
-	softdelete.Model
+	BaseModel
 	Title  string
 	calls  []string
 	failOn string
@@ -115,7 +115,7 @@ func TestHooks(t *testing.T) {
 		require.NoError(t, e.db.Delete(&h).Error)
 		require.NoError(t, softdelete.Restore(e.db, &h).Error)
 		assert.Equal(t, []string{"BeforeDelete", "AfterDelete", "BeforeRestore", "AfterRestore"}, h.calls)
-		assert.False(t, h.DeletedAt.IsDeleted())
+		assert.False(t, h.DeletedAt.Valid)
 
 		require.NoError(t, e.db.Delete(&h).Error)
 		h.failOn, h.calls = "AfterRestore", nil
@@ -140,7 +140,7 @@ func TestRestore(t *testing.T) {
 			res := softdelete.Restore(db, &ps[0])
 			require.NoError(t, res.Error)
 			assert.EqualValues(t, 1, res.RowsAffected)
-			assert.False(t, ps[0].DeletedAt.IsDeleted())
+			assert.False(t, ps[0].DeletedAt.Valid)
 			assert.Nil(t, e.deletedAt(t, "posts", ps[0].ID))
 			res = softdelete.Restore(db, &ps[1])
 			require.NoError(t, res.Error)
@@ -196,12 +196,12 @@ func TestHardDelete(t *testing.T) {
 func TestGuard(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {
 		db := e.db
-		stamp := softdelete.DeletedAt{Time: time.Now(), Valid: true}
+		stamp := deletedAt{Time: time.Now(), Valid: true}
 		_, ps := e.seedPosts(t, 2)
 		cases := map[string]func() *gorm.DB{
-			"Create struct": func() *gorm.DB { return db.Create(&Post{Title: "x", Model: softdelete.Model{DeletedAt: stamp}}) },
+			"Create struct": func() *gorm.DB { return db.Create(&Post{Title: "x", BaseModel: BaseModel{DeletedAt: stamp}}) },
 			"Create slice": func() *gorm.DB {
-				return db.Create(&[]Post{{Title: "x"}, {Title: "y", Model: softdelete.Model{DeletedAt: stamp}}})
+				return db.Create(&[]Post{{Title: "x"}, {Title: "y", BaseModel: BaseModel{DeletedAt: stamp}}})
 			},
 			"Create map": func() *gorm.DB {
 				return db.Model(&Post{}).Create(map[string]any{"title": "x", "deleted_at": time.Now()})
@@ -209,7 +209,7 @@ func TestGuard(t *testing.T) {
 			"Update":      func() *gorm.DB { return db.Model(&ps[0]).Update("deleted_at", time.Now()) },
 			"Updates map": func() *gorm.DB { return db.Model(&ps[0]).Updates(map[string]any{"DeletedAt": time.Now()}) },
 			"Updates struct": func() *gorm.DB {
-				return db.Model(&ps[0]).Updates(Post{Title: "t", Model: softdelete.Model{DeletedAt: stamp}})
+				return db.Model(&ps[0]).Updates(Post{Title: "t", BaseModel: BaseModel{DeletedAt: stamp}})
 			},
 			"UpdateColumn":   func() *gorm.DB { return db.Model(&ps[0]).UpdateColumn("deleted_at", gorm.Expr("CURRENT_TIMESTAMP")) },
 			"UpdateColumns":  func() *gorm.DB { return db.Model(&ps[0]).UpdateColumns(map[string]any{"deleted_at": time.Now()}) },
@@ -236,7 +236,7 @@ func TestGuard(t *testing.T) {
 		})
 		t.Run("Save of a stale struct never resurrects the tombstone", func(t *testing.T) {
 			p := ps[1]
-			p.DeletedAt = softdelete.DeletedAt{}
+			p.DeletedAt = deletedAt{}
 			p.Title = "zombie"
 			require.NoError(t, db.Save(&p).Error)
 			assert.NotNil(t, e.deletedAt(t, "posts", ps[1].ID))
@@ -244,7 +244,7 @@ func TestGuard(t *testing.T) {
 		})
 		t.Run("Unscoped is the escape hatch", func(t *testing.T) {
 			a, _ := e.seedPosts(t, 0)
-			require.NoError(t, db.Unscoped().Create(&Post{AuthorID: a.ID, Title: "imported", Model: softdelete.Model{DeletedAt: stamp}}).Error)
+			require.NoError(t, db.Unscoped().Create(&Post{AuthorID: a.ID, Title: "imported", BaseModel: BaseModel{DeletedAt: stamp}}).Error)
 			assert.EqualValues(t, 1, e.count(t, "SELECT count(*) FROM posts WHERE title = 'imported' AND deleted_at IS NOT NULL"))
 		})
 	})

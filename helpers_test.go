@@ -21,13 +21,13 @@ func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
 // Test models. Author → Posts → Comments cascade; Tag has no soft-delete
 // field; Legacy uses GORM's own gorm.DeletedAt.
 type Author struct {
-	softdelete.Model
+	BaseModel
 	Name  string
 	Posts []Post `softdelete:"cascade"`
 }
 
 type Post struct {
-	softdelete.Model
+	BaseModel
 	AuthorID uint
 	Author   *Author
 	Title    string
@@ -36,7 +36,7 @@ type Post struct {
 }
 
 type Comment struct {
-	softdelete.Model
+	BaseModel
 	PostID uint
 	Body   string
 }
