@@ -33,7 +33,13 @@ func (p *Plugin) registerCallbacks(db *gorm.DB) error {
 func (p *Plugin) scopeRead(db *gorm.DB) {
 	stmt := db.Statement
 	sc, marked := markerOf(stmt, scopeKey)
-	if db.Error != nil || (!marked && stmt.Schema != nil) {
+	if db.Error != nil {
+		return
+	}
+	if stmt.Schema != nil && len(stmt.Schema.QueryClauses) > 0 {
+		groupRawOr(stmt) // before GORM's clause appends the predicate
+	}
+	if !marked && stmt.Schema != nil {
 		return
 	}
 	if stmt.Schema == nil {
@@ -55,7 +61,13 @@ func (p *Plugin) scopeRead(db *gorm.DB) {
 func (p *Plugin) scopeUpdate(db *gorm.DB) {
 	stmt := db.Statement
 	sc, marked := markerOf(stmt, scopeKey)
-	if db.Error != nil || !marked || stmt.Schema == nil {
+	if db.Error != nil || stmt.Schema == nil {
+		return
+	}
+	if len(stmt.Schema.UpdateClauses) > 0 {
+		groupRawOr(stmt)
+	}
+	if !marked {
 		return
 	}
 	m := p.meta(stmt.Schema)
@@ -105,6 +117,7 @@ func (p *Plugin) scopeTable(stmt *gorm.Statement, sc scope) {
 // statement as filtered. A lone Or is first grouped with the other conditions
 // so it cannot bypass the predicate (the same rewrite gorm.DeletedAt does).
 func addPredicate(stmt *gorm.Statement, expr clause.Expression) {
+	groupRawOr(stmt)
 	if c, ok := stmt.Clauses["WHERE"]; ok {
 		if where, ok := c.Expression.(clause.Where); ok {
 			for _, e := range where.Exprs {
@@ -163,4 +176,73 @@ func buildUpdate(stmt *gorm.Statement, set clause.Set) {
 	stmt.AddClauseIfNotExists(clause.Update{})
 	stmt.AddClause(set)
 	stmt.Build(stmt.DB.Callback().Update().Clauses...)
+}
+
+// groupRawOr parenthesises raw SQL conditions that contain a bare OR, so the
+// soft-delete predicate ANDed after them cannot be bypassed. GORM itself only
+// groups raw SQL containing " OR " with spaces; "a = 1 OR\nb = 2" would
+// otherwise become "a = 1 OR\nb = 2 AND deleted_at IS NULL". The WHERE's
+// slice is copied before the first change: it may be shared with the chain
+// the statement was cloned from.
+func groupRawOr(stmt *gorm.Statement) {
+	c, ok := stmt.Clauses["WHERE"]
+	if !ok {
+		return
+	}
+	where, ok := c.Expression.(clause.Where)
+	if !ok {
+		return
+	}
+	copied := false
+	for i, e := range where.Exprs {
+		grouped, ok := groupedOr(e)
+		if !ok {
+			continue
+		}
+		if !copied {
+			where.Exprs = append([]clause.Expression(nil), where.Exprs...)
+			copied = true
+		}
+		where.Exprs[i] = grouped
+	}
+	if copied {
+		c.Expression = where
+		stmt.Clauses["WHERE"] = c
+	}
+}
+
+// groupedOr returns a raw SQL condition with a bare OR wrapped in parentheses.
+func groupedOr(e clause.Expression) (clause.Expression, bool) {
+	switch v := e.(type) {
+	case clause.Expr:
+		if hasBareOr(v.SQL) {
+			v.SQL = "(" + v.SQL + ")"
+			return v, true
+		}
+	case clause.NamedExpr:
+		if hasBareOr(v.SQL) {
+			v.SQL = "(" + v.SQL + ")"
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+// hasBareOr reports whether sql contains the word OR (any case) delimited by
+// anything but identifier characters: whitespace of any kind or parentheses.
+// A false positive (OR inside a string literal) only adds harmless parentheses.
+func hasBareOr(sql string) bool {
+	for i := 0; i+1 < len(sql); i++ {
+		if (sql[i] == 'o' || sql[i] == 'O') && (sql[i+1] == 'r' || sql[i+1] == 'R') &&
+			(i == 0 || !isIdentChar(sql[i-1])) && (i+2 == len(sql) || !isIdentChar(sql[i+2])) {
+			return true
+		}
+	}
+	return false
+}
+
+// isIdentChar reports whether b can be part of an identifier or quoted name.
+func isIdentChar(b byte) bool {
+	return b == '_' || b == '.' || b == '"' || b == '`' || b == '$' ||
+		('0' <= b && b <= '9') || ('a' <= b && b <= 'z') || ('A' <= b && b <= 'Z') || b >= 0x80
 }
