@@ -1,0 +1,137 @@
+package dialect
+
+import (
+	"errors"
+	"strings"
+
+	"gorm.io/gorm"
+)
+
+// ansi is the SQL shared by databases that quote identifiers with double
+// quotes and spell CREATE INDEX the standard way; dialects embed it.
+type ansi struct{}
+
+// Quote quotes one identifier with double quotes, doubling embedded ones.
+func (ansi) Quote(ident string) string {
+	return `"` + strings.ReplaceAll(ident, `"`, `""`) + `"`
+}
+
+// QuoteTable quotes each dot-separated part of a table name.
+func (a ansi) QuoteTable(table string) string {
+	parts := strings.Split(table, ".")
+	for i, p := range parts {
+		parts[i] = a.Quote(p)
+	}
+	return strings.Join(parts, ".")
+}
+
+// CreateIndex renders CREATE [UNIQUE] INDEX "name" ON "table" ("a", "b") [WHERE pred].
+func (a ansi) CreateIndex(ix Index) string {
+	var b strings.Builder
+	b.WriteString("CREATE ")
+	if ix.Unique {
+		b.WriteString("UNIQUE ")
+	}
+	b.WriteString("INDEX " + a.Quote(ix.Name) + " ON " + a.QuoteTable(ix.Table) + " (" + a.columnList(ix.Columns) + ")")
+	if ix.Where != "" {
+		b.WriteString(" WHERE " + ix.Where)
+	}
+	return b.String()
+}
+
+// DuplicateKeySQL renders
+// SELECT "a", "b" FROM "t" WHERE (pred) AND "a" IS NOT NULL AND "b" IS NOT NULL
+// GROUP BY "a", "b" HAVING count(*) > 1 LIMIT 1.
+// Rows with a NULL key column never clash in a unique index, so they are skipped.
+func (a ansi) DuplicateKeySQL(ix Index) string {
+	cols := a.columnList(ix.Columns)
+	conds := make([]string, 0, len(ix.Columns)+1)
+	if ix.Where != "" {
+		conds = append(conds, "("+ix.Where+")")
+	}
+	for _, c := range ix.Columns {
+		conds = append(conds, a.Quote(c)+" IS NOT NULL")
+	}
+	return "SELECT " + cols + " FROM " + a.QuoteTable(ix.Table) +
+		" WHERE " + strings.Join(conds, " AND ") +
+		" GROUP BY " + cols + " HAVING count(*) > 1 LIMIT 1"
+}
+
+// columnList quotes and joins columns: "a", "b".
+func (a ansi) columnList(cols []string) string {
+	quoted := make([]string, len(cols))
+	for i, c := range cols {
+		quoted[i] = a.Quote(c)
+	}
+	return strings.Join(quoted, ", ")
+}
+
+// isDuplicateKey reports whether err, or any error it wraps, is a unique
+// violation according to GORM: already translated to gorm.ErrDuplicatedKey,
+// or translated so by the dialector's gorm.ErrorTranslator.
+func isDuplicateKey(db *gorm.DB, err error) bool {
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return true
+	}
+	var t gorm.ErrorTranslator
+	if db != nil {
+		t, _ = db.Dialector.(gorm.ErrorTranslator)
+	}
+	if t == nil {
+		return false
+	}
+	found := false
+	walk(err, func(e error) bool {
+		found = errors.Is(t.Translate(e), gorm.ErrDuplicatedKey)
+		return found
+	})
+	return found
+}
+
+// walk calls fn on err and every error it wraps (Unwrap() error and
+// Unwrap() []error), depth first, until fn returns true.
+func walk(err error, fn func(error) bool) bool {
+	if err == nil {
+		return false
+	}
+	if fn(err) {
+		return true
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		return walk(u.Unwrap(), fn)
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			if walk(e, fn) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// generic is the dialect of a database the plugin has no specific support
+// for: no partial indexes, no SKIP LOCKED, message-free violation detection.
+type generic struct {
+	ansi
+	name string
+}
+
+func (g generic) Name() string       { return g.name }
+func (generic) PartialIndexes() bool { return false }
+func (generic) SkipLocked() bool     { return false }
+
+// DropIndex is unsupported without catalog support.
+func (g generic) DropIndex(Index) (string, error) {
+	return "", ErrNoPartialIndexes
+}
+
+// ReadIndex is unsupported without catalog support.
+func (g generic) ReadIndex(*gorm.DB, string, string) (*Index, error) {
+	return nil, ErrNoPartialIndexes
+}
+
+// UniqueViolation recognises violations GORM's translator reports.
+func (generic) UniqueViolation(db *gorm.DB, err error) (Violation, bool) {
+	return Violation{}, isDuplicateKey(db, err)
+}
