@@ -3,6 +3,7 @@ package softdelete
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -111,6 +112,15 @@ func (p *Plugin) scopeTable(stmt *gorm.Statement, sc scope) {
 		return
 	}
 	addPredicate(stmt, clause.Eq{Column: column, Value: nil})
+}
+
+// baseTable returns the real table name of a Table("name alias") statement.
+func baseTable(stmt *gorm.Statement) string {
+	if stmt.TableExpr == nil {
+		return stmt.Table
+	}
+	name, _, _ := strings.Cut(strings.TrimSpace(stmt.TableExpr.SQL), " ")
+	return strings.Trim(name, "\"`")
 }
 
 // addPredicate ANDs expr to the statement's WHERE at top level and marks the

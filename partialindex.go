@@ -560,12 +560,3 @@ func (p *Plugin) metaOfTable(table string) *modelMeta {
 	})
 	return found
 }
-
-// baseTable returns the real table name of a Table("name alias") statement.
-func baseTable(stmt *gorm.Statement) string {
-	if stmt.TableExpr == nil {
-		return stmt.Table
-	}
-	name, _, _ := strings.Cut(strings.TrimSpace(stmt.TableExpr.SQL), " ")
-	return strings.Trim(name, "\"`")
-}
