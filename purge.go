@@ -1,0 +1,525 @@
+package softdelete
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+	"gorm.io/gorm/logger"
+	"gorm.io/gorm/schema"
+
+	"github.com/gorm-softdelete/softdelete/internal/dialect"
+)
+
+// DefaultPurgeBatchSize is the number of rows per batch when
+// PurgeOptions.BatchSize is 0.
+const DefaultPurgeBatchSize = 1000
+
+// maxBatchKeys caps the key values one batch of a model with cascade
+// relations binds as parameters (its keys are read first, then bound in every
+// statement of the batch): below SQLite's 32766 and PostgreSQL's 65535
+// parameter limits.
+const maxBatchKeys = 30000
+
+var (
+	// ErrInvalidBatchSize is returned by Purge and NewPurger when
+	// PurgeOptions.BatchSize is negative. Nothing is deleted.
+	ErrInvalidBatchSize = errors.New("softdelete: purge batch size must not be negative")
+
+	// ErrLiveChild is returned by Purge when a row due for purge has a live
+	// child through a softdelete:"cascade" relation: purging the parent would
+	// orphan the child (or break its foreign key). The error names the child's
+	// table, model and key and the parent's; the batch that found it is
+	// rolled back, batches committed before it stay committed.
+	ErrLiveChild = errors.New("softdelete: a live cascade child blocks the purge")
+)
+
+// PurgeOptions configures Purge.
+type PurgeOptions struct {
+	OlderThan time.Duration       // rows soft-deleted longer ago than this are removed; must be > 0
+	BatchSize int                 // rows per batch, each batch its own short transaction; 0 = 1000
+	OnBatch   func(PurgeProgress) // called after each committed batch
+}
+
+// PurgeProgress reports one committed batch to PurgeOptions.OnBatch.
+type PurgeProgress struct {
+	Table  string // table of the batch just committed
+	Batch  int    // 1-based batch number for that table
+	Purged int64  // rows removed so far in this Purge call, all tables
+}
+
+// Purge permanently removes the rows of model that were soft-deleted more
+// than opts.OlderThan ago, in batches of opts.BatchSize rows, each batch its
+// own short transaction, and returns how many rows it removed (cascade
+// children included). Live rows and younger tombstones are never touched.
+//
+//	n, err := softdelete.Purge(ctx, db, &Post{}, softdelete.PurgeOptions{OlderThan: 30 * 24 * time.Hour})
+//	// PostgreSQL, one batch:
+//	// DELETE FROM "posts" WHERE "posts"."id" IN (SELECT "id" FROM "posts"
+//	//   WHERE "deleted_at" < $1 ORDER BY "deleted_at","id" LIMIT 1000 FOR UPDATE SKIP LOCKED)
+//	//   AND "posts"."deleted_at" < $2
+//
+// The cutoff (now − OlderThan, on the plugin's clock, see WithClock) is taken
+// once per call. Every DELETE repeats the retention predicate on the rows it
+// removes, and on PostgreSQL candidates are locked with FOR UPDATE SKIP
+// LOCKED: purgers on several nodes never block each other or remove a row
+// twice, and a row restored while a batch runs survives. SQLite batches by
+// primary key (rowid without one), never with DELETE ... LIMIT.
+//
+// Through softdelete:"cascade" relations (recursively) the deleted children
+// of the rows being purged, whatever their deletion time, are removed first
+// in the same transaction, deepest level first, so foreign keys hold. A live
+// child stops Purge with ErrLiveChild before its batch deletes anything.
+// Purge on model does not touch expired children whose parent is live: purge
+// their own model for that.
+//
+// Cancelling ctx stops Purge between batches (or aborts the running batch,
+// rolled back) with an error wrapping ctx.Err(); committed batches stay
+// committed, and a later call finishes the job. Pass a plain *gorm.DB, not a
+// transaction: inside a caller's transaction batches only commit with it.
+//
+// Bad input changes nothing: OlderThan <= 0 fails with ErrInvalidRetention,
+// a negative BatchSize with ErrInvalidBatchSize, a model without a
+// soft-delete field with ErrNotSoftDeletable, a nil db with gorm.ErrInvalidDB
+// and a nil model with gorm.ErrInvalidValue.
+func Purge(ctx context.Context, db *gorm.DB, model any, opts PurgeOptions) (int64, error) {
+	job, err := newPurgeJob(ctx, db, model, opts)
+	if err != nil {
+		return 0, err
+	}
+	return job.run()
+}
+
+// purgeJob is one Purge call: its validated inputs and its running totals.
+type purgeJob struct {
+	ctx     context.Context
+	db      *gorm.DB // fresh session carrying ctx
+	p       *Plugin  // for metadata; a bare Plugin when none is registered
+	m       *modelMeta
+	keys    []string            // columns identifying a root row: primary key, else rowid/ctid
+	scope   []clause.Expression // the caller's conditions (db.Where, db.Scopes): a tenant limits Purge
+	cutoff  time.Time           // rows deleted before this instant are due
+	size    int                 // rows per batch
+	onBatch func(PurgeProgress)
+
+	total   int64          // rows removed so far, all tables
+	batches map[string]int // committed batches per table
+}
+
+// newPurgeJob validates Purge's arguments; it touches no row.
+func newPurgeJob(ctx context.Context, db *gorm.DB, model any, opts PurgeOptions) (*purgeJob, error) {
+	m, p, err := purgeTarget(ctx, db, model, opts)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := rootKeys(db, m)
+	if err != nil {
+		return nil, err
+	}
+	scope, err := chainConds(db, m)
+	if err != nil {
+		return nil, err
+	}
+	size := opts.BatchSize
+	if size == 0 {
+		size = DefaultPurgeBatchSize
+	}
+	if len(m.cascades) > 0 && size*len(keys) > maxBatchKeys {
+		size = maxBatchKeys / len(keys)
+	}
+	return &purgeJob{
+		ctx:     ctx,
+		db:      db.Session(&gorm.Session{NewDB: true, Context: ctx}),
+		p:       p,
+		m:       m,
+		keys:    keys,
+		scope:   scope,
+		cutoff:  p.timestamp(db).Add(-opts.OlderThan).Truncate(time.Microsecond),
+		size:    size,
+		onBatch: opts.OnBatch,
+		batches: map[string]int{},
+	}, nil
+}
+
+// purgeTarget checks Purge's arguments and returns the model's metadata and
+// the plugin whose clock and cache apply.
+func purgeTarget(ctx context.Context, db *gorm.DB, model any, opts PurgeOptions) (*modelMeta, *Plugin, error) {
+	switch {
+	case db == nil:
+		return nil, nil, fmt.Errorf("softdelete: purge: nil *gorm.DB: %w", gorm.ErrInvalidDB)
+	case ctx == nil:
+		return nil, nil, fmt.Errorf("softdelete: purge: nil context: %w", gorm.ErrInvalidValue)
+	case isNil(model):
+		return nil, nil, fmt.Errorf("softdelete: purge: nil model: %w", gorm.ErrInvalidValue)
+	case opts.OlderThan <= 0:
+		return nil, nil, fmt.Errorf("%w: purge with OlderThan = %s", ErrInvalidRetention, opts.OlderThan)
+	case opts.BatchSize < 0:
+		return nil, nil, fmt.Errorf("%w: purge with BatchSize = %d", ErrInvalidBatchSize, opts.BatchSize)
+	}
+	p := pluginOf(db)
+	if p == nil {
+		p = &Plugin{}
+	}
+	m, err := p.metaFor(db, model)
+	if err != nil {
+		return nil, nil, fmt.Errorf("softdelete: purge %T: %w", model, err)
+	}
+	if !m.softDeletable() {
+		return nil, nil, fmt.Errorf("%w: purge %s", ErrNotSoftDeletable, m.schema.Name)
+	}
+	return m, p, nil
+}
+
+// isNil reports whether v is nil or a nil pointer.
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && rv.IsNil()
+}
+
+// rootKeys returns the columns that identify a row of m's table in a batch:
+// the primary key, or the physical row id when there is none (SQLite's rowid,
+// PostgreSQL's ctid). A model with cascades needs a primary key: its keys are
+// read and bound in every statement of the batch.
+func rootKeys(db *gorm.DB, m *modelMeta) ([]string, error) {
+	if pks := m.schema.PrimaryFieldDBNames; len(pks) > 0 {
+		return pks, nil
+	}
+	var rowID string
+	switch db.Dialector.Name() {
+	case "sqlite":
+		rowID = "rowid"
+	case "postgres":
+		rowID = "ctid"
+	}
+	if rowID == "" || len(m.cascades) > 0 {
+		return nil, fmt.Errorf("softdelete: purge %s: the model needs a primary key (%w)",
+			m.schema.Name, gorm.ErrPrimaryKeyRequired)
+	}
+	return []string{rowID}, nil
+}
+
+// chainConds returns the WHERE conditions the caller's chain carries
+// (db.Where(...), db.Scopes(...)), so Purge(ctx, db.Where("tenant_id = ?", 1), ...)
+// only purges that tenant's rows, as reads, Restore and HardDelete honour them.
+// They are materialised once, by building (not running) a query on the model.
+func chainConds(db *gorm.DB, m *modelMeta) ([]clause.Expression, error) {
+	dest := reflect.New(reflect.SliceOf(m.schema.ModelType)).Interface()
+	stmt := db.Session(&gorm.Session{DryRun: true, SkipHooks: true, Logger: logger.Discard}).Unscoped().Find(dest)
+	if stmt.Error != nil {
+		return nil, fmt.Errorf("softdelete: purge %s: %w", m.schema.Name, stmt.Error)
+	}
+	where, _ := stmt.Statement.Clauses["WHERE"].Expression.(clause.Where)
+	return where.Exprs, nil
+}
+
+// skipLocked reports whether candidate rows are locked with FOR UPDATE SKIP LOCKED.
+func skipLocked(db *gorm.DB) bool { return dialect.For(db.Dialector.Name()).SkipLocked() }
+
+// run purges batch after batch until a batch comes back short.
+func (j *purgeJob) run() (int64, error) {
+	for {
+		if err := j.ctx.Err(); err != nil {
+			return j.total, j.stopped(err)
+		}
+		more, err := j.batch()
+		if err != nil {
+			return j.total, j.stopped(err)
+		}
+		if !more {
+			return j.total, nil
+		}
+	}
+}
+
+// batch runs one batch and reports it; more says whether it was full (so
+// another may find rows).
+func (j *purgeJob) batch() (more bool, err error) {
+	if len(j.m.cascades) == 0 {
+		return j.leafBatch()
+	}
+	return j.cascadeBatch()
+}
+
+// stopped turns an error that ended the run into Purge's error: prefixed with
+// the table (unless it already names everything, as ErrLiveChild does) and,
+// when ctx has ended, wrapping ctx.Err() too.
+func (j *purgeJob) stopped(err error) error {
+	cerr := j.ctx.Err()
+	switch {
+	case cerr == nil && isPurgeError(err):
+		return err
+	case cerr == nil:
+		return fmt.Errorf("softdelete: purge %s: %w", j.m.schema.Table, err)
+	case errors.Is(err, cerr):
+		return fmt.Errorf("softdelete: purge %s stopped after %d rows: %w", j.m.schema.Table, j.total, cerr)
+	default:
+		return fmt.Errorf("softdelete: purge %s stopped after %d rows: %w: %w", j.m.schema.Table, j.total, cerr, err)
+	}
+}
+
+// isPurgeError reports errors that already say what went wrong in full.
+func isPurgeError(err error) bool { return errors.Is(err, ErrLiveChild) }
+
+// expired is the retention predicate on table's soft-delete column (an
+// unqualified column when table is "": it then binds to the innermost FROM).
+func (j *purgeJob) expired(table string) clause.Expression {
+	return clause.Lt{Column: clause.Column{Table: table, Name: j.m.field.DBName}, Value: j.cutoff}
+}
+
+// candidates selects the keys of the next batch: the oldest tombstones first
+// (the deleted_at index serves both the range and the order), locked with
+// FOR UPDATE SKIP LOCKED on PostgreSQL.
+func (j *purgeJob) candidates(tx *gorm.DB) *gorm.DB {
+	del := clause.Column{Name: j.m.field.DBName}
+	order := []clause.OrderByColumn{{Column: del}}
+	for _, k := range j.keys {
+		order = append(order, clause.OrderByColumn{Column: clause.Column{Name: k}})
+	}
+	cols := make([]string, len(j.keys))
+	for i, k := range j.keys {
+		cols[i] = tx.Statement.Quote(k)
+	}
+	q := tx.Session(&gorm.Session{NewDB: true, SkipHooks: true}).Unscoped().Table(j.m.schema.Table).
+		Select(cols).Where(j.expired("")).Order(clause.OrderBy{Columns: order}).Limit(j.size)
+	if len(j.scope) > 0 {
+		q = q.Clauses(clause.Where{Exprs: j.scope})
+	}
+	if skipLocked(tx) {
+		q = q.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate, Options: clause.LockingOptionsSkipLocked})
+	}
+	return q
+}
+
+// leafBatch purges one batch of a model without cascades in one statement:
+// DELETE FROM t WHERE key IN (candidates) AND deleted_at < cutoff.
+func (j *purgeJob) leafBatch() (bool, error) {
+	table := j.m.schema.Table
+	res := j.db.Exec("DELETE FROM ? WHERE ? AND ?", clause.Table{Name: table},
+		inSubquery(j.db, table, j.keys, j.candidates(j.db)), j.expired(table))
+	if res.Error != nil {
+		return false, res.Error
+	}
+	j.report([]tableCount{{table, res.RowsAffected}})
+	return res.RowsAffected >= int64(j.size), nil
+}
+
+// tableCount is how many rows one batch removed from one table.
+type tableCount struct {
+	table string
+	n     int64
+}
+
+// report adds a committed batch's counts to the totals and calls OnBatch once
+// per table the batch removed rows from, in deletion order.
+func (j *purgeJob) report(counts []tableCount) {
+	for _, c := range counts {
+		if c.n == 0 {
+			continue
+		}
+		j.total += c.n
+		j.batches[c.table]++
+		if j.onBatch != nil {
+			j.onBatch(PurgeProgress{Table: c.table, Batch: j.batches[c.table], Purged: j.total})
+		}
+	}
+}
+
+// purgeLevel is one set of cascade children of a batch: all of them (to
+// find live ones) and the deleted ones (to remove).
+type purgeLevel struct {
+	rel  *schema.Relationship // the relation that reached them
+	all  rowSet
+	dead rowSet
+}
+
+// cascadeBatch purges one batch of a model with cascades, in a transaction:
+// lock and read the candidates' keys, refuse live children, delete the deleted
+// children deepest level first, then the candidates (retention predicate
+// repeated).
+func (j *purgeJob) cascadeBatch() (more bool, err error) {
+	var counts []tableCount
+	err = j.db.Transaction(func(tx *gorm.DB) error {
+		keys, n, err := j.lockKeys(tx)
+		if err != nil || n == 0 {
+			return err
+		}
+		root := rowSet{m: j.m, table: j.m.schema.Table, conds: []clause.Expression{keys, j.expired(j.m.schema.Table)}}
+		if self := j.m.selfCascade(); self != nil {
+			root = root.subtree(tx, self, opHard) // seeded by the due rows: the predicate stays on them
+		}
+		dead := root.with(deletedCond(j.m.schema, false))
+		levels := j.walk(tx, dead, nil, []*schema.Schema{j.m.schema})
+		if err := j.checkLive(tx, root, levels); err != nil {
+			return err
+		}
+		var roots int64
+		counts, roots, err = j.deleteLevels(tx, dead, levels)
+		// a full batch that removed no candidate (keys GORM cannot address,
+		// such as zero values) must not make the loop spin
+		more = n >= j.size && roots > 0
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	j.report(counts)
+	return more, nil
+}
+
+// lockKeys reads (and on PostgreSQL locks) the keys of the next batch and
+// returns them as an IN condition, with their number.
+func (j *purgeJob) lockKeys(tx *gorm.DB) (clause.Expression, int, error) {
+	s := j.m.schema
+	rows := reflect.New(reflect.SliceOf(s.ModelType))
+	if err := j.candidates(tx).Find(rows.Interface()).Error; err != nil {
+		return nil, 0, err
+	}
+	_, values := schema.GetIdentityFieldValuesMap(j.ctx, rows.Elem(), s.PrimaryFields)
+	column, vals := schema.ToQueryValues(s.Table, s.PrimaryFieldDBNames, values)
+	return clause.IN{Column: column, Values: vals}, rows.Elem().Len(), nil
+}
+
+// walk collects the cascade levels below parent (its rows due for removal),
+// children before their parents. path guards against relation cycles.
+func (j *purgeJob) walk(tx *gorm.DB, parent rowSet, levels []purgeLevel, path []*schema.Schema) []purgeLevel {
+	for _, rel := range parent.m.cascades {
+		if rel.FieldSchema == parent.m.schema || onPath(path, rel.FieldSchema) {
+			continue
+		}
+		cm := j.p.meta(rel.FieldSchema)
+		all := rowSet{m: cm, table: cm.schema.Table, conds: childConds(tx, rel, parent, opHard)}
+		if self := cm.selfCascade(); self != nil {
+			all = all.subtree(tx, self, opHard)
+		}
+		dead := all.with(deletedCond(cm.schema, false))
+		levels = j.walk(tx, dead, levels, append(path, cm.schema))
+		levels = append(levels, purgeLevel{rel: rel, all: all, dead: dead})
+	}
+	return levels
+}
+
+// with returns s narrowed by one more condition (s is not modified).
+func (s rowSet) with(cond clause.Expression) rowSet {
+	conds := make([]clause.Expression, 0, len(s.conds)+1)
+	s.conds = append(append(conds, s.conds...), cond)
+	return s
+}
+
+// deletedCond is "t"."deleted_at" IS NULL (live) or IS NOT NULL (deleted).
+func deletedCond(s *schema.Schema, live bool) clause.Expression {
+	col := clause.Column{Table: s.Table, Name: deletedColumn(s)}
+	if live {
+		return clause.Eq{Column: col, Value: nil}
+	}
+	return clause.Neq{Column: col, Value: nil}
+}
+
+// checkLive fails with ErrLiveChild when any row the batch would have to
+// remove is live: a descendant in root's own tree, or a child at any level
+// (shallowest level first).
+func (j *purgeJob) checkLive(tx *gorm.DB, root rowSet, levels []purgeLevel) error {
+	if self := j.m.selfCascade(); self != nil {
+		if err := j.checkLevel(tx, purgeLevel{rel: self, all: root}); err != nil {
+			return err
+		}
+	}
+	for i := len(levels) - 1; i >= 0; i-- {
+		if err := j.checkLevel(tx, levels[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkLevel looks for one live row in lvl and describes it in an ErrLiveChild.
+func (j *purgeJob) checkLevel(tx *gorm.DB, lvl purgeLevel) error {
+	s := lvl.all.m.schema
+	cols := liveCols(s, lvl.rel)
+	quoted := make([]string, len(cols))
+	for i, c := range cols {
+		quoted[i] = tx.Statement.Quote(clause.Column{Table: s.Table, Name: c})
+	}
+	var found []map[string]any
+	err := tx.Session(&gorm.Session{NewDB: true}).Unscoped().Table(s.Table).Select(quoted).
+		Clauses(clause.Where{Exprs: lvl.all.with(deletedCond(s, true)).conds}).Limit(1).Find(&found).Error
+	if err != nil || len(found) == 0 {
+		return err
+	}
+	return liveChildError(lvl.rel, cols, found[0])
+}
+
+// liveCols are the columns that describe a live child: its primary key and
+// the foreign key of the relation that reached it.
+func liveCols(s *schema.Schema, rel *schema.Relationship) []string {
+	cols := append([]string(nil), s.PrimaryFieldDBNames...)
+	for _, ref := range rel.References {
+		if !slices.Contains(cols, ref.ForeignKey.DBName) {
+			cols = append(cols, ref.ForeignKey.DBName)
+		}
+	}
+	return cols
+}
+
+// liveChildError names the live child (table, model, key) and its parent.
+func liveChildError(rel *schema.Relationship, cols []string, row map[string]any) error {
+	child, parent := rel.FieldSchema, rel.Schema
+	var pk, fk []string
+	for _, c := range cols {
+		if slices.Contains(child.PrimaryFieldDBNames, c) {
+			pk = append(pk, fmt.Sprintf("%s=%v", c, row[c]))
+		}
+	}
+	for _, ref := range rel.References {
+		if ref.OwnPrimaryKey {
+			fk = append(fk, fmt.Sprintf("%s=%v", ref.PrimaryKey.DBName, row[ref.ForeignKey.DBName]))
+		}
+	}
+	return fmt.Errorf("%w: %s row %s (model %s) is live, but its parent %s row %s (model %s) is due for purge; delete or detach the child first",
+		ErrLiveChild, child.Table, strings.Join(pk, ","), child.Name, parent.Table, strings.Join(fk, ","), parent.Name)
+}
+
+// deleteLevels removes the cascade levels (children first), then the root
+// rows; it returns the rows removed per table in that order, and the root rows
+// removed.
+func (j *purgeJob) deleteLevels(tx *gorm.DB, root rowSet, levels []purgeLevel) ([]tableCount, int64, error) {
+	var counts []tableCount
+	var n int64
+	for _, set := range append(deadSets(levels), root) {
+		res := tx.Session(&gorm.Session{NewDB: true}).Exec("DELETE FROM ? ?",
+			clause.Table{Name: set.table}, clause.Where{Exprs: set.conds})
+		if res.Error != nil {
+			return nil, 0, res.Error
+		}
+		counts, n = addCount(counts, set.table, res.RowsAffected), res.RowsAffected
+	}
+	return counts, n, nil
+}
+
+// deadSets lists the rows to remove of each level, in level order.
+func deadSets(levels []purgeLevel) []rowSet {
+	sets := make([]rowSet, len(levels))
+	for i, l := range levels {
+		sets[i] = l.dead
+	}
+	return sets
+}
+
+// addCount adds n rows of table to counts, keeping first-seen order.
+func addCount(counts []tableCount, table string, n int64) []tableCount {
+	for i := range counts {
+		if counts[i].table == table {
+			counts[i].n += n
+			return counts
+		}
+	}
+	return append(counts, tableCount{table, n})
+}
