@@ -19,12 +19,11 @@ import (
 	"strings"
 	"time"
 
-	"gorm.io/driver/postgres"
-	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
 	"github.com/gorm-softdelete/softdelete"
+	"github.com/gorm-softdelete/softdelete/internal/exampledb"
 )
 
 // Event is the demo model.
@@ -64,20 +63,7 @@ func main() {
 
 // open connects to PostgreSQL when dsn is set, else to in-memory SQLite.
 func open(dsn string) (*gorm.DB, error) {
-	cfg := &gorm.Config{Logger: logger.Default.LogMode(logger.Warn)}
-	if dsn != "" {
-		return gorm.Open(postgres.Open(dsn), cfg)
-	}
-	db, err := gorm.Open(sqlite.Open("file::memory:"), cfg)
-	if err != nil {
-		return nil, err
-	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		return nil, err
-	}
-	sqlDB.SetMaxOpenConns(1) // one connection: one in-memory database
-	return db, nil
+	return exampledb.Open(dsn, "", &gorm.Config{Logger: logger.Default.LogMode(logger.Warn)})
 }
 
 // run seeds the demo table, purges it with a progress bar on w, and prints

@@ -15,12 +15,11 @@ import (
 	"strings"
 	"time"
 
-	"gorm.io/driver/postgres"
-	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
 	"github.com/gorm-softdelete/softdelete"
+	"github.com/gorm-softdelete/softdelete/internal/exampledb"
 )
 
 // Post is an example model: softdelete.Model is a drop-in for gorm.Model.
@@ -42,21 +41,7 @@ func main() {
 }
 
 // open connects to PostgreSQL when dsn is set, else to in-memory SQLite.
-func open(dsn string) (*gorm.DB, error) {
-	if dsn != "" {
-		return gorm.Open(postgres.Open(dsn), &gorm.Config{})
-	}
-	db, err := gorm.Open(sqlite.Open("file::memory:"), &gorm.Config{})
-	if err != nil {
-		return nil, err
-	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		return nil, err
-	}
-	sqlDB.SetMaxOpenConns(1) // one connection: one in-memory database
-	return db, nil
-}
+func open(dsn string) (*gorm.DB, error) { return exampledb.Open(dsn, "", nil) }
 
 // run performs the walkthrough on db, writing to w.
 func run(w io.Writer, db *gorm.DB) error {

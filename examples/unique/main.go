@@ -18,13 +18,12 @@ import (
 	"log"
 	"os"
 
-	"gorm.io/driver/postgres"
-	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
 
 	"github.com/gorm-softdelete/softdelete"
+	"github.com/gorm-softdelete/softdelete/internal/exampledb"
 )
 
 // Post's slug is unique among live posts.
@@ -59,20 +58,12 @@ func open(dsn, file string, verbose bool) (*gorm.DB, error) {
 	if verbose {
 		cfg.Logger = logger.Default.LogMode(logger.Info)
 	}
-	dialector := sqlite.Open(file)
-	if dsn != "" {
-		dialector = postgres.Open(dsn)
+	if file == "file::memory:" || file == ":memory:" {
+		file = ""
 	}
-	db, err := gorm.Open(dialector, cfg)
+	db, err := exampledb.Open(dsn, file, cfg)
 	if err != nil {
 		return nil, err
-	}
-	if dsn == "" {
-		sqlDB, err := db.DB()
-		if err != nil {
-			return nil, err
-		}
-		sqlDB.SetMaxOpenConns(1) // an in-memory database lives in one connection
 	}
 	return db, db.Use(softdelete.New())
 }
