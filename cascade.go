@@ -9,6 +9,8 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 	"gorm.io/gorm/schema"
+
+	"github.com/gorm-softdelete/softdelete/internal/dialect"
 )
 
 // cascadeOp is what a cascade does to the children it reaches.
@@ -215,6 +217,24 @@ func (p *Plugin) checkParents(db *gorm.DB, m *modelMeta) error {
 	return nil
 }
 
+// lockRoots locks the rows a cascading delete is about to delete before it
+// touches their children (SELECT ... FOR UPDATE on PostgreSQL). A transaction
+// inserting a child under one of them holds a key-share lock on it through the
+// foreign-key check: the delete waits for it and its children UPDATE then sees
+// the new child. Conversely an application that inserts children only after
+// reading their parent FOR SHARE and live waits for the delete and then finds
+// the parent deleted. SQLite serialises writers and needs no lock.
+func lockRoots(db *gorm.DB, root rowSet) error {
+	strength := dialect.For(db.Dialector.Name()).RowLocks()
+	if strength == "" || db.DryRun {
+		return nil
+	}
+	var locked []map[string]any
+	err := root.keys(db, root.m.schema.PrimaryFieldDBNames...).
+		Clauses(clause.Locking{Strength: strength}).Find(&locked).Error
+	return db.AddError(err)
+}
+
 // cascadeDelete soft-deletes the cascade children of the statement's rows.
 func (p *Plugin) cascadeDelete(db *gorm.DB, m *modelMeta, ts time.Time, actor any) error {
 	return p.runCascade(db, m, opDelete, ts, actor)
@@ -240,6 +260,9 @@ func (p *Plugin) runCascade(db *gorm.DB, m *modelMeta, op cascadeOp, ts time.Tim
 		return err
 	}
 	root := p.rootSet(db, m, op)
+	if op == opDelete && lockRoots(db, root) != nil {
+		return db.Error
+	}
 	if err := p.cascade(db, root, op, ts, actor, []*schema.Schema{m.schema}); err != nil {
 		return db.AddError(err)
 	}

@@ -132,10 +132,10 @@ func TestCascadeByConditionsAndStatementCount(t *testing.T) {
 			res := e.db.Where("name = ?", a.Name).Delete(&Author{})
 			require.NoError(t, res.Error)
 			assert.EqualValues(t, n*3, e.count(t, "SELECT count(*) FROM comments c JOIN posts p ON p.id = c.post_id WHERE p.author_id = ? AND c.deleted_at IS NOT NULL", a.ID))
-			counts[n] = len(e.log.matching("UPDATE"))
+			counts[n] = len(e.log.starting("UPDATE"))
 			e.log.reset()
 			require.NoError(t, softdelete.Restore(e.db, &Author{}, "name = ?", a.Name).Error)
-			assert.Len(t, e.log.matching("UPDATE"), counts[n], "restore: one statement per level too")
+			assert.Len(t, e.log.starting("UPDATE"), counts[n], "restore: one statement per level too")
 			assert.EqualValues(t, n*3, e.count(t, "SELECT count(*) FROM comments c JOIN posts p ON p.id = c.post_id WHERE p.author_id = ? AND c.deleted_at IS NULL", a.ID))
 		}
 		assert.Equal(t, 3, counts[1], "comments, posts, authors")
@@ -150,7 +150,7 @@ func TestCascadeOrderChildrenFirst(t *testing.T) {
 		a, _ := e.seedBlog(t, "ann", 1)
 		e.log.reset()
 		require.NoError(t, e.db.Delete(&a).Error)
-		ups := e.log.matching("UPDATE")
+		ups := e.log.starting("UPDATE")
 		require.Len(t, ups, 3)
 		assert.Contains(t, unquote(ups[0]), "UPDATE comments")
 		assert.Contains(t, unquote(ups[1]), "UPDATE posts")
@@ -337,5 +337,31 @@ func TestRestoreConflictInsideCallerTransaction(t *testing.T) {
 		assert.NotNil(t, e.deletedAt(t, "authors", a.ID))
 		assert.EqualValues(t, 0, e.count(t, "SELECT count(*) FROM posts WHERE author_id = ? AND deleted_at IS NULL", a.ID))
 		assert.EqualValues(t, 1, e.count(t, "SELECT count(*) FROM authors WHERE name = 'bobby'"))
+	})
+}
+
+// A child inserted by a transaction that is still open when a cascading
+// delete starts must not survive, live, under its deleted parent: the delete
+// locks the parents first (PostgreSQL), waits for the inserter's foreign-key
+// lock, and then sees the new child.
+func TestCascadeDeleteWaitsForChildInserts(t *testing.T) {
+	eachCascadeDB(t, setup{}, func(t *testing.T, e *env) {
+		if e.name != "postgres" {
+			t.Skip("SQLite serialises writers: the race cannot happen")
+		}
+		a, _ := e.seedBlog(t, "ann", 1)
+		tx := e.db.Begin()
+		require.NoError(t, tx.Create(&Post{AuthorID: a.ID, Title: "late"}).Error)
+
+		done := make(chan error, 1)
+		go func() { done <- e.db.Delete(&Author{}, a.ID).Error }()
+		select {
+		case err := <-done:
+			t.Fatalf("the delete did not wait for the open insert: %v", err)
+		case <-time.After(300 * time.Millisecond):
+		}
+		require.NoError(t, tx.Commit().Error)
+		require.NoError(t, <-done)
+		assert.EqualValues(t, 0, e.count(t, "SELECT count(*) FROM posts WHERE author_id = ? AND deleted_at IS NULL", a.ID))
 	})
 }

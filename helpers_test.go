@@ -87,12 +87,13 @@ func (l *sqlLog) Trace(_ context.Context, _ time.Time, fc func() (string, int64)
 
 func (l *sqlLog) reset() { l.mu.Lock(); l.sqls = nil; l.mu.Unlock() }
 
-func (l *sqlLog) matching(substr string) []string {
+// starting returns the logged statements that begin with prefix.
+func (l *sqlLog) starting(prefix string) []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out []string
 	for _, s := range l.sqls {
-		if strings.Contains(s, substr) {
+		if strings.HasPrefix(s, prefix) {
 			out = append(out, s)
 		}
 	}
@@ -175,3 +176,16 @@ func ids[T interface{ getID() uint }](xs []T) []uint {
 func (p Post) getID() uint    { return p.ID }
 func (a Author) getID() uint  { return a.ID }
 func (c Comment) getID() uint { return c.ID }
+
+// matching returns the logged statements that contain substr.
+func (l *sqlLog) matching(substr string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, s := range l.sqls {
+		if strings.Contains(s, substr) {
+			out = append(out, s)
+		}
+	}
+	return out
+}

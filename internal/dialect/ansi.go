@@ -120,6 +120,7 @@ type generic struct {
 func (g generic) Name() string       { return g.name }
 func (generic) PartialIndexes() bool { return false }
 func (generic) SkipLocked() bool     { return false }
+func (generic) RowLocks() string     { return "" }
 
 // DropIndex is unsupported without catalog support.
 func (g generic) DropIndex(Index) (string, error) {

@@ -56,6 +56,11 @@ type Dialect interface {
 	PartialIndexes() bool
 	// SkipLocked reports whether SELECT ... FOR UPDATE SKIP LOCKED is supported.
 	SkipLocked() bool
+	// RowLocks returns the SELECT locking strength ("UPDATE" on PostgreSQL)
+	// that makes a transaction wait for, and then block, writers that hold or
+	// take locks on the rows (foreign-key checks of concurrent child inserts
+	// included), or "" when writes are serialised anyway (SQLite).
+	RowLocks() string
 	// Quote quotes one identifier (an index or column name).
 	Quote(ident string) string
 	// QuoteTable quotes a table name, each dot-separated part on its own.

@@ -18,6 +18,7 @@ type postgres struct{ ansi }
 func (postgres) Name() string         { return "postgres" }
 func (postgres) PartialIndexes() bool { return true }
 func (postgres) SkipLocked() bool     { return true }
+func (postgres) RowLocks() string     { return clauseLockUpdate }
 
 // DropIndex drops the index (schema-qualified), or the constraint it backs.
 func (p postgres) DropIndex(ix Index) (string, error) {
@@ -92,3 +93,6 @@ func (postgres) UniqueViolation(db *gorm.DB, err error) (Violation, bool) {
 	}
 	return v, true
 }
+
+// clauseLockUpdate is FOR UPDATE's strength (clause.LockingStrengthUpdate).
+const clauseLockUpdate = "UPDATE"

@@ -17,6 +17,7 @@ type sqlite struct{ ansi }
 func (sqlite) Name() string         { return "sqlite" }
 func (sqlite) PartialIndexes() bool { return true }
 func (sqlite) SkipLocked() bool     { return false }
+func (sqlite) RowLocks() string     { return "" }
 
 // DropIndex drops the index. Indexes backing a UNIQUE or PRIMARY KEY
 // constraint cannot be dropped in SQLite.
