@@ -37,10 +37,8 @@ func (p *Plugin) scopeRead(db *gorm.DB) {
 	if db.Error != nil {
 		return
 	}
-	if stmt.Schema != nil && len(stmt.Schema.QueryClauses) > 0 {
-		groupRawOr(stmt) // before GORM's clause appends the predicate
-	}
 	if !marked && stmt.Schema != nil {
+		groupForGorm(stmt, stmt.Schema.QueryClauses)
 		return
 	}
 	if stmt.Schema == nil {
@@ -65,10 +63,8 @@ func (p *Plugin) scopeUpdate(db *gorm.DB) {
 	if db.Error != nil || stmt.Schema == nil {
 		return
 	}
-	if len(stmt.Schema.UpdateClauses) > 0 {
-		groupRawOr(stmt)
-	}
 	if !marked {
+		groupForGorm(stmt, stmt.Schema.UpdateClauses)
 		return
 	}
 	m := p.meta(stmt.Schema)
@@ -123,27 +119,6 @@ func baseTable(stmt *gorm.Statement) string {
 	return strings.Trim(name, "\"`")
 }
 
-// addPredicate ANDs expr to the statement's WHERE at top level and marks the
-// statement as filtered. A lone Or is first grouped with the other conditions
-// so it cannot bypass the predicate (the same rewrite gorm.DeletedAt does).
-func addPredicate(stmt *gorm.Statement, expr clause.Expression) {
-	groupRawOr(stmt)
-	if c, ok := stmt.Clauses["WHERE"]; ok {
-		if where, ok := c.Expression.(clause.Where); ok {
-			for _, e := range where.Exprs {
-				if or, ok := e.(clause.OrConditions); ok && len(or.Exprs) == 1 {
-					where.Exprs = []clause.Expression{clause.And(where.Exprs...)}
-					c.Expression = where
-					stmt.Clauses["WHERE"] = c
-					break
-				}
-			}
-		}
-	}
-	stmt.AddClause(clause.Where{Exprs: []clause.Expression{expr}})
-	stmt.Clauses[gormMarker] = clause.Clause{}
-}
-
 // addPrimaryKeyConds adds the primary keys of the passed value (and of Model,
 // when it differs) as conditions, as gorm:delete does.
 func addPrimaryKeyConds(stmt *gorm.Statement) {
@@ -186,73 +161,4 @@ func buildUpdate(stmt *gorm.Statement, set clause.Set) {
 	stmt.AddClauseIfNotExists(clause.Update{})
 	stmt.AddClause(set)
 	stmt.Build(stmt.DB.Callback().Update().Clauses...)
-}
-
-// groupRawOr parenthesises raw SQL conditions that contain a bare OR, so the
-// soft-delete predicate ANDed after them cannot be bypassed. GORM itself only
-// groups raw SQL containing " OR " with spaces; "a = 1 OR\nb = 2" would
-// otherwise become "a = 1 OR\nb = 2 AND deleted_at IS NULL". The WHERE's
-// slice is copied before the first change: it may be shared with the chain
-// the statement was cloned from.
-func groupRawOr(stmt *gorm.Statement) {
-	c, ok := stmt.Clauses["WHERE"]
-	if !ok {
-		return
-	}
-	where, ok := c.Expression.(clause.Where)
-	if !ok {
-		return
-	}
-	copied := false
-	for i, e := range where.Exprs {
-		grouped, ok := groupedOr(e)
-		if !ok {
-			continue
-		}
-		if !copied {
-			where.Exprs = append([]clause.Expression(nil), where.Exprs...)
-			copied = true
-		}
-		where.Exprs[i] = grouped
-	}
-	if copied {
-		c.Expression = where
-		stmt.Clauses["WHERE"] = c
-	}
-}
-
-// groupedOr returns a raw SQL condition with a bare OR wrapped in parentheses.
-func groupedOr(e clause.Expression) (clause.Expression, bool) {
-	switch v := e.(type) {
-	case clause.Expr:
-		if hasBareOr(v.SQL) {
-			v.SQL = "(" + v.SQL + ")"
-			return v, true
-		}
-	case clause.NamedExpr:
-		if hasBareOr(v.SQL) {
-			v.SQL = "(" + v.SQL + ")"
-			return v, true
-		}
-	}
-	return nil, false
-}
-
-// hasBareOr reports whether sql contains the word OR (any case) delimited by
-// anything but identifier characters: whitespace of any kind or parentheses.
-// A false positive (OR inside a string literal) only adds harmless parentheses.
-func hasBareOr(sql string) bool {
-	for i := 0; i+1 < len(sql); i++ {
-		if (sql[i] == 'o' || sql[i] == 'O') && (sql[i+1] == 'r' || sql[i+1] == 'R') &&
-			(i == 0 || !isIdentChar(sql[i-1])) && (i+2 == len(sql) || !isIdentChar(sql[i+2])) {
-			return true
-		}
-	}
-	return false
-}
-
-// isIdentChar reports whether b can be part of an identifier or quoted name.
-func isIdentChar(b byte) bool {
-	return b == '_' || b == '.' || b == '"' || b == '`' || b == '$' ||
-		('0' <= b && b <= '9') || ('a' <= b && b <= 'z') || ('A' <= b && b <= 'Z') || b >= 0x80
 }

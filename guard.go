@@ -4,6 +4,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"reflect"
+	"strings"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -15,10 +16,38 @@ import (
 func (p *Plugin) guardCreate(db *gorm.DB) {
 	if m := p.guardedMeta(db); m != nil {
 		p.guardWrite(db, m, false, true)
+		if db.Error == nil && upsertWrites(db.Statement, m) {
+			_ = db.AddError(fmt.Errorf("%w: %s.%s in an upsert's DO UPDATE", ErrDeletedAtWrite, m.schema.Name, m.field.Name))
+		}
 		if db.Error == nil {
 			protectTombstones(db.Statement, m)
 		}
 	}
+}
+
+// upsertWrites reports whether an ON CONFLICT DO UPDATE assigns the
+// soft-delete column anything but the inserted row's own value (excluded.col,
+// which the guard has already checked is NULL): that would delete the live
+// row the insert conflicts with.
+func upsertWrites(stmt *gorm.Statement, m *modelMeta) bool {
+	oc, ok := stmt.Clauses["ON CONFLICT"].Expression.(clause.OnConflict)
+	if !ok {
+		return false
+	}
+	for _, a := range oc.DoUpdates {
+		if isColumn(m, a.Column.Name) {
+			if _, excluded := a.Value.(clause.Column); !excluded {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// isColumn reports whether name (a column or field name, in any spelling
+// GORM resolves) designates the soft-delete column.
+func isColumn(m *modelMeta, name string) bool {
+	return name == m.field.DBName || m.schema.LookUpField(name) == m.field || strings.EqualFold(name, m.field.DBName)
 }
 
 // guardUpdate refuses Update(s)/UpdateColumn(s)/Save writing the column.
@@ -96,10 +125,12 @@ func destWrites(stmt *gorm.Statement, m *modelMeta, nullToo bool) bool {
 	return false
 }
 
-// mapWrites checks one map of column values.
+// mapWrites checks one map of column values. Keys are resolved as GORM
+// resolves them (column or field name, or what the naming strategy maps to
+// the column: "deletedAt", "DELETED_AT"), so no spelling slips past.
 func mapWrites(row map[string]any, m *modelMeta, nullToo bool) bool {
-	for _, key := range [2]string{m.field.DBName, m.field.Name} {
-		if v, ok := row[key]; ok && (nullToo || !isNull(v)) {
+	for key, v := range row {
+		if (nullToo || !isNull(v)) && isColumn(m, key) {
 			return true
 		}
 	}

@@ -276,3 +276,33 @@ func TestPredicateIsLiteralSQL(t *testing.T) {
 
 // unquote drops identifier quotes so SQL can be compared across dialects.
 func unquote(sql string) string { return strings.NewReplacer("`", "", `"`, "").Replace(sql) }
+
+func TestFilterHoldsAgainstRawSQL(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		seedReads(t, e) // p2 is the deleted post
+		db := e.db
+		cases := map[string]*gorm.DB{
+			"OR next to a quoted name": db.Where(`title = 'p2' OR"views" = 1`),
+			"Not with a newline OR":    db.Not("title <> 'p2' OR\ntitle = 'p2'"),
+			"lone Or with a newline":   db.Or("title = 'p2' OR\nviews = 1"),
+			"expression argument":      db.Where("?", gorm.Expr("title = 'p2' OR\nviews = 1")),
+			"trailing line comment":    db.Where("title = 'p2' -- the second post"),
+			"leading Or then Where":    db.Or("title = ?", "p2").Where("views = ?", 1),
+		}
+		for name, q := range cases {
+			t.Run(name, func(t *testing.T) {
+				var all, live []Post
+				require.NoError(t, q.Session(&gorm.Session{}).Scopes(softdelete.WithDeleted).Find(&all).Error)
+				require.NoError(t, q.Session(&gorm.Session{}).Find(&live).Error)
+				var want []string
+				for _, p := range all {
+					if !p.DeletedAt.Valid {
+						want = append(want, p.Title)
+					}
+				}
+				assert.ElementsMatch(t, want, titles(live), "the filtered query is exactly the live rows of the unfiltered one")
+				assert.NotContains(t, titles(live), "p2")
+			})
+		}
+	})
+}

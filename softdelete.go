@@ -108,15 +108,15 @@ func (d *DeletedAt) UnmarshalJSON(b []byte) error {
 }
 
 // QueryClauses makes GORM filter deleted rows out of reads, relation joins and
-// association queries, exactly as it does for gorm.DeletedAt (same clause, so
-// the two column types behave alike and the predicate is literal SQL).
+// association queries: "deleted_at IS NULL" as literal SQL, ANDed to the
+// statement's conditions as a whole (see addPredicate).
 func (DeletedAt) QueryClauses(f *schema.Field) []clause.Interface {
-	return []clause.Interface{gorm.SoftDeleteQueryClause{Field: f}}
+	return []clause.Interface{newLiveFilter(f, false)}
 }
 
 // UpdateClauses keeps Update/Updates/UpdateColumn(s) away from deleted rows.
 func (DeletedAt) UpdateClauses(f *schema.Field) []clause.Interface {
-	return []clause.Interface{gorm.SoftDeleteUpdateClause{Field: f}}
+	return []clause.Interface{newLiveFilter(f, true)}
 }
 
 // DeleteClauses refuses a Delete the plugin did not turn into a soft delete

@@ -1,6 +1,8 @@
 package softdelete
 
 import (
+	"fmt"
+
 	"gorm.io/gorm"
 )
 
@@ -82,5 +84,10 @@ func endTransaction(db *gorm.DB) {
 		tx.Rollback()
 		return
 	}
-	_ = db.AddError(tx.Commit().Error)
+	if err := tx.Commit().Error; err != nil {
+		if cerr := db.Statement.Context.Err(); cerr != nil {
+			err = fmt.Errorf("%w (commit: %w)", cerr, err) // say why: the context ended
+		}
+		_ = db.AddError(err)
+	}
 }

@@ -28,7 +28,7 @@ const (
 	// PostgreSQL into a test failure instead of a skip.
 	envRequirePostgres = "SOFTDELETE_REQUIRE_POSTGRES"
 
-	sqliteParams = "?_busy_timeout=5000&_journal_mode=WAL&_foreign_keys=1"
+	sqliteParams = "?_busy_timeout=5000&_journal_mode=WAL&_foreign_keys=1&_txlock=immediate"
 )
 
 // Target is one database a test runs on.
