@@ -23,6 +23,8 @@
 //
 // with one UTC timestamp (microsecond precision) that is also written back
 // into post. Without conditions it fails with gorm.ErrMissingWhereClause.
+// Conditions that could hold an OR or a comment are parenthesised as a whole
+// before the predicate is ANDed, so no raw SQL can bypass it.
 // Models using GORM's gorm.DeletedAt work too: GORM keeps filtering them and
 // the plugin adds everything else.
 //
@@ -77,6 +79,11 @@
 // safely alongside concurrent restores and other purgers:
 //
 //	n, err := softdelete.Purge(ctx, db, &Post{}, softdelete.PurgeOptions{OlderThan: 30 * 24 * time.Hour})
+//
+// On PostgreSQL each batch locks its candidates with FOR UPDATE SKIP LOCKED
+// and repeats the retention predicate on its DELETE, so a row restored
+// meanwhile survives and purgers on several nodes never collide. A Purger
+// (NewPurger) runs retention policies for several models on an interval.
 //
 // # What is not filtered
 //
