@@ -108,15 +108,26 @@ func childConds(db *gorm.DB, rel *schema.Relationship, parent rowSet, op cascade
 
 // inSubquery renders ("t"."a","t"."b") IN (subquery).
 func inSubquery(db *gorm.DB, table string, cols []string, sub *gorm.DB) clause.Expression {
+	return clause.Expr{SQL: columnList(db, table, cols) + " IN (?)", Vars: []any{sub}}
+}
+
+// keysIn renders "the key columns are among the subquery's rows" in the
+// dialect's best form for a batch of keys (see dialect.KeysIn).
+func keysIn(db *gorm.DB, table string, cols []string, sub *gorm.DB) clause.Expression {
+	lhs := columnList(db, table, cols)
+	return clause.Expr{SQL: dialect.For(db.Dialector.Name()).KeysIn(lhs, len(cols)), Vars: []any{sub}}
+}
+
+// columnList renders "t"."a", or ("t"."a","t"."b") for several columns.
+func columnList(db *gorm.DB, table string, cols []string) string {
 	quoted := make([]string, len(cols))
 	for i, c := range cols {
 		quoted[i] = db.Statement.Quote(clause.Column{Table: table, Name: c})
 	}
-	lhs := quoted[0]
-	if len(quoted) > 1 {
-		lhs = "(" + strings.Join(quoted, ",") + ")"
+	if len(quoted) == 1 {
+		return quoted[0]
 	}
-	return clause.Expr{SQL: lhs + " IN (?)", Vars: []any{sub}}
+	return "(" + strings.Join(quoted, ",") + ")"
 }
 
 // subtree widens s to its rows and all their descendants through the

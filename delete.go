@@ -70,7 +70,7 @@ func (p *Plugin) restore(db *gorm.DB, m *modelMeta, hooks bool) {
 		_ = db.AddError(gorm.ErrMissingWhereClause)
 		return
 	}
-	if hooks && callHook(db, beforeRestore) != nil {
+	if hooks && m.beforeRestore && callHook(db, beforeRestore) != nil {
 		return
 	}
 	addPredicate(stmt, clause.Neq{Column: m.column(), Value: nil})
@@ -116,7 +116,7 @@ func (p *Plugin) afterDelete(db *gorm.DB) {
 	}
 	m := p.meta(stmt.Schema)
 	writeBack(stmt, m, nil)
-	if verb == scopeRestore {
+	if verb == scopeRestore && m.afterRestore {
 		_ = callHook(db, afterRestore)
 	}
 }

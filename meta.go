@@ -26,6 +26,8 @@ type modelMeta struct {
 	idxTags   []indexTag             // softdelete index tags as parsed, grouped by groupIndexes
 	indexes   []indexSpec
 	err       error // tag errors, reported by every statement on the model
+
+	beforeRestore, afterRestore bool // the model has restore hooks
 }
 
 // softDeletable reports whether the model has a soft-delete field.
@@ -60,7 +62,12 @@ func isSoftDeleteType(t reflect.Type) bool { return t == ourType || t == gormTyp
 
 // buildMeta finds the soft-delete field and parses the softdelete struct tags.
 func buildMeta(s *schema.Schema) *modelMeta {
-	m := &modelMeta{schema: s}
+	ptr := reflect.PointerTo(s.ModelType)
+	m := &modelMeta{
+		schema:        s,
+		beforeRestore: ptr.Implements(reflect.TypeOf((*BeforeRestoreInterface)(nil)).Elem()),
+		afterRestore:  ptr.Implements(reflect.TypeOf((*AfterRestoreInterface)(nil)).Elem()),
+	}
 	for _, f := range s.Fields {
 		if f.DBName != "" && isSoftDeleteType(f.IndirectFieldType) && m.field == nil {
 			m.field = f

@@ -300,11 +300,13 @@ func (j *purgeJob) candidates(tx *gorm.DB) *gorm.DB {
 }
 
 // leafBatch purges one batch of a model without cascades in one statement:
-// DELETE FROM t WHERE key IN (candidates) AND deleted_at < cutoff.
+// DELETE FROM t WHERE key IN (candidates) AND deleted_at < cutoff (on
+// PostgreSQL key = ANY(ARRAY(candidates)): an index lookup per key instead of
+// a hash join the planner may choose over the whole table).
 func (j *purgeJob) leafBatch() (bool, error) {
 	table := j.m.schema.Table
 	res := j.db.Exec("DELETE FROM ? WHERE ? AND ?", clause.Table{Name: table},
-		inSubquery(j.db, table, j.keys, j.candidates(j.db)), j.expired(table))
+		keysIn(j.db, table, j.keys, j.candidates(j.db)), j.expired(table))
 	if res.Error != nil {
 		return false, res.Error
 	}

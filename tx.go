@@ -4,16 +4,27 @@ import (
 	"fmt"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
-// Keys of the statement's instance settings (db.InstanceSet) for the
-// transaction state of a multi-statement operation.
 const (
-	ownTxKey     = "softdelete:own_transaction"
-	savepointKey = "softdelete:savepoint"
-	gormTxKey    = "gorm:started_transaction" // set by GORM's default transaction
-	savepoint    = "softdelete_cascade"
+	// txKey names the statement marker (in stmt.Clauses, never rendered)
+	// recording what atomic started. A map lookup, unlike db.InstanceGet,
+	// costs no allocation on the common path where nothing was started.
+	txKey     = "softdelete:tx"
+	gormTxKey = "gorm:started_transaction" // set by GORM's default transaction
+	savepoint = "softdelete_cascade"
 )
+
+// txState is what atomic started for one statement.
+type txState struct {
+	own       *gorm.DB // a transaction of the plugin's own
+	savepoint bool     // a savepoint inside the caller's transaction
+}
+
+func (txState) Name() string                   { return txKey }
+func (txState) Build(clause.Builder)           {}
+func (s txState) MergeClause(c *clause.Clause) { c.Expression = s }
 
 // atomic makes the rest of a multi-statement operation (cascade, parent check
 // and the root statement) all-or-nothing:
@@ -24,69 +35,60 @@ const (
 //
 // endTransaction finishes what atomic started. Errors are added to db.
 func atomic(db *gorm.DB) error {
-	if db.DryRun {
-		return nil
-	}
-	if _, started := db.InstanceGet(ownTxKey); started {
-		return nil
-	}
-	if _, started := db.InstanceGet(savepointKey); started {
+	if _, started := db.Statement.Clauses[txKey]; started || db.DryRun {
 		return nil
 	}
 	if _, inTx := db.Statement.ConnPool.(gorm.TxCommitter); inTx {
 		if _, gormTx := db.InstanceGet(gormTxKey); gormTx {
 			return nil
 		}
-		return savepointStep(db, "SAVEPOINT ", savepointKey)
+		if err := exec(db, "SAVEPOINT "+savepoint); err != nil {
+			return db.AddError(err)
+		}
+		db.Statement.AddClause(txState{savepoint: true})
+		return nil
 	}
 	tx := db.Session(&gorm.Session{NewDB: true}).Begin()
 	if tx.Error != nil {
 		return db.AddError(tx.Error)
 	}
 	db.Statement.ConnPool = tx.Statement.ConnPool
-	db.InstanceSet(ownTxKey, tx)
+	db.Statement.AddClause(txState{own: tx})
 	return nil
 }
 
-// savepointStep runs one savepoint statement on the statement's connection
-// and, when mark is set, records that the savepoint exists.
-func savepointStep(db *gorm.DB, verb, mark string) error {
-	if err := db.Session(&gorm.Session{NewDB: true}).Exec(verb + savepoint).Error; err != nil {
-		return db.AddError(err)
-	}
-	if mark != "" {
-		db.InstanceSet(mark, true)
-	}
-	return nil
+// exec runs one statement on the statement's connection, whatever error the
+// statement already carries (a Session copies db.Error, which would skip it).
+func exec(db *gorm.DB, sql string) error {
+	tx := db.Session(&gorm.Session{NewDB: true})
+	tx.Error = nil
+	return tx.Exec(sql).Error
 }
 
 // endTransaction commits (or, after an error, rolls back) what atomic
 // started. It runs last in the delete processor.
 func endTransaction(db *gorm.DB) {
-	if _, ok := db.InstanceGet(savepointKey); ok {
-		if db.Error != nil {
-			// a fresh session: a Session copies db.Error, which would skip the
-			// statement; the statement's error stays the one reported
-			tx := db.Session(&gorm.Session{NewDB: true})
-			tx.Error = nil
-			tx.Exec("ROLLBACK TO SAVEPOINT " + savepoint)
-			return
-		}
-		savepointStep(db, "RELEASE SAVEPOINT ", "")
+	state, ok := db.Statement.Clauses[txKey].Expression.(txState)
+	switch {
+	case !ok:
 		return
+	case state.savepoint && db.Error != nil:
+		_ = exec(db, "ROLLBACK TO SAVEPOINT "+savepoint) // the statement's error is the one reported
+	case state.savepoint:
+		_ = db.AddError(exec(db, "RELEASE SAVEPOINT "+savepoint))
+	case db.Error != nil:
+		state.own.Rollback()
+	default:
+		commit(db, state.own)
 	}
-	v, ok := db.InstanceGet(ownTxKey)
-	if !ok {
-		return
-	}
-	tx := v.(*gorm.DB)
-	if db.Error != nil {
-		tx.Rollback()
-		return
-	}
+}
+
+// commit commits the plugin's own transaction; when that fails because the
+// statement's context ended, the error says so.
+func commit(db *gorm.DB, tx *gorm.DB) {
 	if err := tx.Commit().Error; err != nil {
 		if cerr := db.Statement.Context.Err(); cerr != nil {
-			err = fmt.Errorf("%w (commit: %w)", cerr, err) // say why: the context ended
+			err = fmt.Errorf("%w (commit: %w)", cerr, err)
 		}
 		_ = db.AddError(err)
 	}

@@ -136,3 +136,6 @@ func (g generic) ReadIndex(*gorm.DB, string, string) (*Index, error) {
 func (generic) UniqueViolation(db *gorm.DB, err error) (Violation, bool) {
 	return Violation{}, isDuplicateKey(db, err)
 }
+
+// KeysIn implements Dialect.
+func (generic) KeysIn(lhs string, _ int) string { return lhs + " IN (?)" }

@@ -56,6 +56,12 @@ type Dialect interface {
 	PartialIndexes() bool
 	// SkipLocked reports whether SELECT ... FOR UPDATE SKIP LOCKED is supported.
 	SkipLocked() bool
+	// KeysIn returns the condition "lhs is one of the rows of the subquery ?"
+	// for keys of n columns, in the form the planner serves best for a batch of
+	// keys: PostgreSQL plans "id = ANY(ARRAY(subquery))" as an index lookup per
+	// key, where "id IN (subquery)" in a DELETE may become a hash join over
+	// the whole table.
+	KeysIn(lhs string, n int) string
 	// RowLocks returns the SELECT locking strength ("UPDATE" on PostgreSQL)
 	// that makes a transaction wait for, and then block, writers that hold or
 	// take locks on the rows (foreign-key checks of concurrent child inserts

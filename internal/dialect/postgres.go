@@ -96,3 +96,11 @@ func (postgres) UniqueViolation(db *gorm.DB, err error) (Violation, bool) {
 
 // clauseLockUpdate is FOR UPDATE's strength (clause.LockingStrengthUpdate).
 const clauseLockUpdate = "UPDATE"
+
+// KeysIn implements Dialect.
+func (postgres) KeysIn(lhs string, n int) string {
+	if n == 1 {
+		return lhs + " = ANY(ARRAY(?))"
+	}
+	return lhs + " IN (?)"
+}

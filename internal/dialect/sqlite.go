@@ -160,3 +160,6 @@ func (sqlite) UniqueViolation(db *gorm.DB, err error) (Violation, bool) {
 	}
 	return v, true
 }
+
+// KeysIn implements Dialect.
+func (sqlite) KeysIn(lhs string, _ int) string { return lhs + " IN (?)" }

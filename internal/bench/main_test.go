@@ -1,0 +1,71 @@
+package bench
+
+import (
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/gorm-softdelete/softdelete/internal/testdb"
+)
+
+func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
+
+// benchScale is the scale of go test -bench: QuickScale, or FullScale with
+// SOFTDELETE_BENCH_FULL=1.
+func benchScale() Scale {
+	if full, _ := strconv.ParseBool(os.Getenv("SOFTDELETE_BENCH_FULL")); full {
+		return FullScale
+	}
+	return QuickScale
+}
+
+// newEnv returns an environment closed when tb ends.
+func newEnv(tb testing.TB, scale Scale) *Env {
+	e := NewEnv(scale)
+	tb.Cleanup(func() {
+		if err := e.Close(); err != nil {
+			tb.Error(err)
+		}
+	})
+	return e
+}
+
+// availableTargets lists the targets tb can use: PostgreSQL only when the
+// harness has it (testdb.Targets skips or, with
+// SOFTDELETE_REQUIRE_POSTGRES=1, fails otherwise).
+func availableTargets(tb testing.TB) []Target {
+	tb.Helper()
+	ts := []Target{SQLiteMem, SQLiteFile}
+	for _, name := range testdb.Targets(tb) {
+		if name == "postgres" {
+			ts = append(ts, Postgres)
+		}
+	}
+	return ts
+}
+
+// hasPostgres reports whether PostgreSQL is among tb's targets.
+func hasPostgres(tb testing.TB) bool {
+	tb.Helper()
+	for _, t := range availableTargets(tb) {
+		if t == Postgres {
+			return true
+		}
+	}
+	return false
+}
+
+// runGroups runs every case of groups as sub-benchmarks group/impl.
+func runGroups(b *testing.B, groups []Group, err error) {
+	b.Helper()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, g := range groups {
+		b.Run(g.Name, func(b *testing.B) {
+			for _, c := range g.Cases {
+				b.Run(c.Impl, c.Bench)
+			}
+		})
+	}
+}
