@@ -43,8 +43,12 @@ var (
 	// ErrInvalidRetention is returned by Purge when PurgeOptions.OlderThan <= 0.
 	ErrInvalidRetention = errors.New("softdelete: retention must be positive")
 
-	// ErrInvalidTag is returned (wrapped, naming model and field) for a
-	// softdelete struct tag the plugin does not understand.
+	// ErrInvalidTag is returned (wrapped, naming model and field) by
+	// AutoMigrate, IndexSQL and the first statement on a model for a softdelete
+	// struct tag that is unknown or misplaced: cascade on a belongs-to,
+	// many2many or plain field; an index on the soft-delete column itself; an
+	// index name that is too long, clashes with another index, or is shared by
+	// two models.
 	ErrInvalidTag = errors.New("softdelete: invalid struct tag")
 
 	// ErrInvalidActor is returned by a soft delete when the WithActor function
