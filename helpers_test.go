@@ -87,18 +87,6 @@ func (l *sqlLog) Trace(_ context.Context, _ time.Time, fc func() (string, int64)
 
 func (l *sqlLog) reset() { l.mu.Lock(); l.sqls = nil; l.mu.Unlock() }
 
-// starting returns the logged statements that begin with prefix.
-func (l *sqlLog) starting(prefix string) []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []string
-	for _, s := range l.sqls {
-		if strings.HasPrefix(s, prefix) {
-			out = append(out, s)
-		}
-	}
-	return out
-}
 
 // env is one test database with the plugin registered and the models migrated.
 type env struct {
@@ -177,13 +165,23 @@ func (p Post) getID() uint    { return p.ID }
 func (a Author) getID() uint  { return a.ID }
 func (c Comment) getID() uint { return c.ID }
 
+// starting returns the logged statements that begin with prefix.
+func (l *sqlLog) starting(prefix string) []string {
+	return l.where(func(s string) bool { return strings.HasPrefix(s, prefix) })
+}
+
 // matching returns the logged statements that contain substr.
 func (l *sqlLog) matching(substr string) []string {
+	return l.where(func(s string) bool { return strings.Contains(s, substr) })
+}
+
+// where returns the logged statements keep accepts, in order.
+func (l *sqlLog) where(keep func(string) bool) []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out []string
 	for _, s := range l.sqls {
-		if strings.Contains(s, substr) {
+		if keep(s) {
 			out = append(out, s)
 		}
 	}
