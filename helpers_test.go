@@ -87,7 +87,6 @@ func (l *sqlLog) Trace(_ context.Context, _ time.Time, fc func() (string, int64)
 
 func (l *sqlLog) reset() { l.mu.Lock(); l.sqls = nil; l.mu.Unlock() }
 
-
 // env is one test database with the plugin registered and the models migrated.
 type env struct {
 	db    *gorm.DB
