@@ -61,9 +61,13 @@ type PurgeProgress struct {
 //
 //	n, err := softdelete.Purge(ctx, db, &Post{}, softdelete.PurgeOptions{OlderThan: 30 * 24 * time.Hour})
 //	// PostgreSQL, one batch:
-//	// DELETE FROM "posts" WHERE "posts"."id" IN (SELECT "id" FROM "posts"
-//	//   WHERE "deleted_at" < $1 ORDER BY "deleted_at","id" LIMIT 1000 FOR UPDATE SKIP LOCKED)
+//	// DELETE FROM "posts" WHERE "posts"."id" = ANY(ARRAY(SELECT "id" FROM "posts"
+//	//   WHERE "deleted_at" < $1 ORDER BY "deleted_at","id" LIMIT 1000 FOR UPDATE SKIP LOCKED))
 //	//   AND "posts"."deleted_at" < $2
+//
+// The conditions and scopes of db's chain apply, as they do for reads,
+// Restore and HardDelete: Purge(ctx, db.Where("tenant_id = ?", 7), ...)
+// purges that tenant's rows only.
 //
 // The cutoff (now − OlderThan, on the plugin's clock, see WithClock) is taken
 // once per call. Every DELETE repeats the retention predicate on the rows it
