@@ -525,6 +525,13 @@ func purgeAsync(t *testing.T, db *gorm.DB, model any, opts softdelete.PurgeOptio
 	}
 }
 
+// tablePurge is one model purged by a concurrency test, and the rows it must remove.
+type tablePurge struct {
+	model any
+	table string
+	want  int64
+}
+
 func TestPurgeConcurrentRestore(t *testing.T) {
 	onPostgres(t, func(t *testing.T, e *env) {
 		purgeDB(t, e)
@@ -534,11 +541,7 @@ func TestPurgeConcurrentRestore(t *testing.T) {
 			require.NoError(t, e.db.Delete(&o).Error)
 		}
 		e.expire()
-		for _, c := range []struct {
-			model any
-			table string
-			want  int64
-		}{
+		for _, c := range []tablePurge{
 			{&PurgeEvent{}, "purge_events", 9},
 			{&PurgeOwner{}, "purge_owners", 9 * 3},
 		} {
@@ -573,11 +576,7 @@ func TestPurgeParallel(t *testing.T) {
 			require.NoError(t, e.db.Delete(&o).Error)
 		}
 		e.expire()
-		for _, c := range []struct {
-			model any
-			table string
-			want  int64
-		}{
+		for _, c := range []tablePurge{
 			{&PurgeEvent{}, "purge_events", 3000},
 			{&PurgeOwner{}, "purge_owners", 100 * 5},
 		} {
