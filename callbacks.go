@@ -1,164 +1,156 @@
 package softdelete
 
 import (
+	"context"
 	"errors"
-	"fmt"
-	"strings"
+	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
-	"gorm.io/gorm/schema"
 )
 
-// registerCallbacks wires the plugin into db's processors and returns every
-// registration error, joined.
+// registerCallbacks checks the GORM callbacks the plugin is ordered against,
+// wires the plugin into db's processors and returns every error, joined.
 func (p *Plugin) registerCallbacks(db *gorm.DB) error {
+	if err := checkGORM(db); err != nil {
+		return err
+	}
 	cb := db.Callback()
 	return errors.Join(
-		cb.Query().Before("gorm:query").Register("softdelete:query", p.scopeRead),
-		cb.Row().Before("gorm:row").Register("softdelete:row", p.scopeRead),
-		cb.Update().Before("gorm:save_before_associations").Register("softdelete:guard_update", p.guardUpdate),
-		cb.Update().Before("gorm:update").Register("softdelete:update", p.scopeUpdate),
-		cb.Create().Before("gorm:save_before_associations").Register("softdelete:guard_create", p.guardCreate),
-		cb.Create().Before("gorm:create").Register("softdelete:upsert", p.upsert),
-		cb.Delete().Before("gorm:delete").Register("softdelete:delete", p.beforeDelete),
-		cb.Delete().After("gorm:delete").Before("gorm:after_delete").Register("softdelete:after_delete", p.afterDelete),
-		cb.Delete().After("gorm:after_delete").Register("softdelete:end_transaction", endTransaction),
+		cb.Query().Before(cbQuery).Register("softdelete:query", p.scopeRead),
+		cb.Row().Before(cbRow).Register("softdelete:row", p.scopeRead),
+		cb.Update().Before(cbSaveBeforeAssociations).Register("softdelete:guard_update", p.guardUpdate),
+		cb.Update().Before(cbUpdate).Register("softdelete:update", p.scopeUpdate),
+		cb.Create().Before(cbSaveBeforeAssociations).Register("softdelete:guard_create", p.guardCreate),
+		cb.Create().Before(cbCreate).Register("softdelete:upsert", p.upsert),
+		cb.Delete().Before(cbBeforeDelete).Register("softdelete:verb", p.startVerb),
+		cb.Delete().Before(cbDelete).Register("softdelete:delete", p.beforeDelete),
+		cb.Delete().After(cbDelete).Before(cbAfterDelete).Register("softdelete:after_delete", p.afterDelete),
+		cb.Delete().After(cbAfterDelete).Register("softdelete:end", p.endVerb),
 	)
 }
 
-// scopeRead applies WithDeleted/OnlyDeleted to reads of a model, and the live
-// filter (or a scope) to Table("x") reads of a registered soft-deletable table.
-// The default filter of a model itself comes from its column type's
-// QueryClauses, so the common path here is one map lookup.
-func (p *Plugin) scopeRead(db *gorm.DB) {
-	stmt := db.Statement
-	sc, marked := markerOf(stmt, scopeKey)
-	if db.Error != nil {
-		return
-	}
-	if !marked && stmt.Schema != nil {
-		groupForGorm(stmt, stmt.Schema.QueryClauses)
-		return
-	}
-	if stmt.Schema == nil {
-		p.scopeTable(stmt, sc)
-		return
-	}
-	m := p.meta(stmt.Schema)
-	switch {
-	case m.err != nil:
-		_ = db.AddError(m.err)
-	case sc == scopeOnly:
-		p.onlyDeleted(db, m)
-	case sc == scopeWith && m.softDeletable():
-		stmt.Clauses[gormMarker] = clause.Clause{}
-	}
+// verb is what a statement of the delete processor carries out.
+type verb uint8
+
+const (
+	verbDelete  verb = iota // db.Delete: soft delete (hard under Unscoped)
+	verbRestore             // Restore
+	verbHard                // HardDelete
+)
+
+// verbKey names the statement clause holding a *verbState.
+const verbKey = "softdelete:verb"
+
+// verbState is a verb's state on one statement. Restore and HardDelete put
+// it on the statement they build; startVerb adds one to a plain Delete only
+// when it has to change the statement. What startVerb changes on the caller's
+// statement (SkipHooks, Select, Unscoped, the context) is recorded here and
+// put back by endVerb, so a chain reused after the call is as it was.
+type verbState struct {
+	verb  verb
+	hooks bool // Restore: run BeforeRestore/AfterRestore (the caller did not skip hooks)
+
+	started   bool // startVerb ran: the fields below hold the caller's values
+	skipHooks bool
+	unscoped  bool
+	selects   []string
+	ctx       context.Context
 }
 
-// scopeUpdate applies WithDeleted/OnlyDeleted to Update(s)/UpdateColumn(s).
-func (p *Plugin) scopeUpdate(db *gorm.DB) {
+func (*verbState) Name() string                   { return verbKey }
+func (*verbState) Build(clause.Builder)           {}
+func (s *verbState) MergeClause(c *clause.Clause) { c.Expression = s }
+
+// verbOf returns the statement's verb state, or nil for a plain Delete.
+func verbOf(stmt *gorm.Statement) *verbState {
+	s, _ := stmt.Clauses[verbKey].Expression.(*verbState)
+	return s
+}
+
+// timestampKey is the context key of the deletion timestamp shared by the
+// statements of one root delete (see startVerb).
+type timestampKey struct{}
+
+// startVerb runs first in the delete processor, before GORM's hooks and
+// association step:
+//   - Restore: GORM's BeforeDelete/AfterDelete hooks are skipped (the restore
+//     hooks run instead) and Select(associations) is set aside, so GORM's
+//     association step deletes nothing;
+//   - HardDelete: the statement is Unscoped, as db.Unscoped().Delete;
+//   - a soft delete that selects associations takes its timestamp now and
+//     shares it, through the context, with the deletes GORM's association
+//     step runs, so Restore brings those children back with their parent.
+func (p *Plugin) startVerb(db *gorm.DB) {
 	stmt := db.Statement
-	sc, marked := markerOf(stmt, scopeKey)
 	if db.Error != nil || stmt.Schema == nil {
 		return
 	}
-	if !marked {
-		groupForGorm(stmt, stmt.Schema.UpdateClauses)
+	s := verbOf(stmt)
+	if s == nil {
+		if len(stmt.Selects) == 0 || stmt.Unscoped || !p.meta(stmt.Schema).softDeletable() {
+			return
+		}
+		if _, shared := stmt.Context.Value(timestampKey{}).(time.Time); shared {
+			return
+		}
+		s = &verbState{verb: verbDelete}
+		stmt.AddClause(s)
+	}
+	s.started, s.skipHooks, s.unscoped, s.selects, s.ctx = true, stmt.SkipHooks, stmt.Unscoped, stmt.Selects, stmt.Context
+	switch s.verb {
+	case verbRestore:
+		s.hooks = !stmt.SkipHooks
+		stmt.SkipHooks, stmt.Selects = true, nil
+	case verbHard:
+		stmt.Unscoped = true
+	case verbDelete:
+		stmt.Context = context.WithValue(stmt.Context, timestampKey{}, p.timestamp(db))
+	}
+}
+
+// endVerb runs last in the delete processor: it finishes what atomic
+// started and puts back what startVerb changed.
+func (p *Plugin) endVerb(db *gorm.DB) {
+	endTransaction(db)
+	stmt := db.Statement
+	s := verbOf(stmt)
+	if s == nil {
+		return
+	}
+	if s.started {
+		stmt.SkipHooks, stmt.Unscoped, stmt.Selects, stmt.Context = s.skipHooks, s.unscoped, s.selects, s.ctx
+	}
+	delete(stmt.Clauses, verbKey)
+}
+
+// beforeDelete turns db.Delete into a soft delete, and carries out the Restore
+// and HardDelete verbs, which travel through the delete processor so that
+// GORM's transaction, RETURNING and DryRun handling apply to them unchanged.
+func (p *Plugin) beforeDelete(db *gorm.DB) {
+	stmt := db.Statement
+	if db.Error != nil || stmt.Schema == nil || sqlBuilt(stmt) {
 		return
 	}
 	m := p.meta(stmt.Schema)
+	if m.err != nil {
+		_ = db.AddError(m.err)
+		return
+	}
+	s := verbOf(stmt)
 	switch {
-	case sc == scopeOnly:
-		p.onlyDeleted(db, m)
-	case sc == scopeWith && m.softDeletable():
-		// Unscoped rather than GORM's marker: the marker would make GORM's
-		// missing-WHERE check demand one condition more than the user wrote.
-		stmt.Unscoped = true
+	case s != nil && s.verb == verbHard:
+		p.hardDelete(db, m)
+	case s != nil && s.verb == verbRestore:
+		p.restore(db, m, s.hooks)
+	case !stmt.Unscoped && m.softDeletable():
+		p.softDelete(db, m)
 	}
 }
 
-// onlyDeleted restricts the statement to deleted rows.
-func (p *Plugin) onlyDeleted(db *gorm.DB, m *modelMeta) {
-	if !m.softDeletable() {
-		_ = db.AddError(fmt.Errorf("%w: OnlyDeleted on %s", ErrNotSoftDeletable, m.schema.Name))
-		return
+// afterDelete finishes a Restore (see afterRestore).
+func (p *Plugin) afterDelete(db *gorm.DB) {
+	if s := verbOf(db.Statement); s != nil && s.verb == verbRestore && db.Statement.Schema != nil {
+		p.afterRestore(db, s.hooks)
 	}
-	if _, done := db.Statement.Clauses[gormMarker]; !done {
-		addPredicate(db.Statement, clause.Neq{Column: m.column(), Value: nil})
-	}
-}
-
-// scopeTable filters a Table("x") read with no model when x was registered
-// as soft-deletable by AutoMigrate.
-func (p *Plugin) scopeTable(stmt *gorm.Statement, sc scope) {
-	if stmt.Unscoped || sc == scopeWith || stmt.Table == "" {
-		return
-	}
-	col, ok := p.tables.Load(baseTable(stmt))
-	if !ok {
-		return
-	}
-	if _, done := stmt.Clauses[gormMarker]; done {
-		return
-	}
-	column := clause.Column{Table: clause.CurrentTable, Name: col.(string)}
-	if sc == scopeOnly {
-		addPredicate(stmt, clause.Neq{Column: column, Value: nil})
-		return
-	}
-	addPredicate(stmt, clause.Eq{Column: column, Value: nil})
-}
-
-// baseTable returns the real table name of a Table("name alias") statement.
-func baseTable(stmt *gorm.Statement) string {
-	if stmt.TableExpr == nil {
-		return stmt.Table
-	}
-	name, _, _ := strings.Cut(strings.TrimSpace(stmt.TableExpr.SQL), " ")
-	return strings.Trim(name, "\"`")
-}
-
-// addPrimaryKeyConds adds the primary keys of the passed value (and of Model,
-// when it differs) as conditions, as gorm:delete does.
-func addPrimaryKeyConds(stmt *gorm.Statement) {
-	s := stmt.Schema
-	_, values := schema.GetIdentityFieldValuesMap(stmt.Context, stmt.ReflectValue, s.PrimaryFields)
-	column, vals := schema.ToQueryValues(stmt.Table, s.PrimaryFieldDBNames, values)
-	if len(vals) > 0 {
-		stmt.AddClause(clause.Where{Exprs: []clause.Expression{clause.IN{Column: column, Values: vals}}})
-	}
-	if stmt.ReflectValue.CanAddr() && stmt.Dest != stmt.Model && stmt.Model != nil {
-		_, values = schema.GetIdentityFieldValuesMap(stmt.Context, reflectOf(stmt.Model), s.PrimaryFields)
-		column, vals = schema.ToQueryValues(stmt.Table, s.PrimaryFieldDBNames, values)
-		if len(vals) > 0 {
-			stmt.AddClause(clause.Where{Exprs: []clause.Expression{clause.IN{Column: column, Values: vals}}})
-		}
-	}
-}
-
-// hasConditions reports whether the statement has a WHERE of its own (not
-// counting the soft-delete predicate), or global writes are allowed.
-func hasConditions(stmt *gorm.Statement) bool {
-	if stmt.DB.AllowGlobalUpdate {
-		return true
-	}
-	c, ok := stmt.Clauses["WHERE"]
-	if !ok {
-		return false
-	}
-	where, _ := c.Expression.(clause.Where)
-	n := len(where.Exprs)
-	if _, marked := stmt.Clauses[gormMarker]; marked {
-		n--
-	}
-	return n > 0
-}
-
-// buildUpdate renders the statement as an UPDATE with the given SET; the
-// delete processor then just executes it (with RETURNING where supported).
-func buildUpdate(stmt *gorm.Statement, set clause.Set) {
-	stmt.AddClauseIfNotExists(clause.Update{})
-	stmt.AddClause(set)
-	stmt.Build(stmt.DB.Callback().Update().Clauses...)
 }

@@ -9,8 +9,6 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 	"gorm.io/gorm/schema"
-
-	"github.com/gorm-softdelete/softdelete/internal/dialect"
 )
 
 // cascadeOp is what a cascade does to the children it reaches.
@@ -115,7 +113,7 @@ func inSubquery(db *gorm.DB, table string, cols []string, sub *gorm.DB) clause.E
 // dialect's best form for a batch of keys (see dialect.KeysIn).
 func keysIn(db *gorm.DB, table string, cols []string, sub *gorm.DB) clause.Expression {
 	lhs := columnList(db, table, cols)
-	return clause.Expr{SQL: dialect.For(db.Dialector.Name()).KeysIn(lhs, len(cols)), Vars: []any{sub}}
+	return clause.Expr{SQL: dialectOf(db).KeysIn(lhs, len(cols)), Vars: []any{sub}}
 }
 
 // columnList renders "t"."a", or ("t"."a","t"."b") for several columns.
@@ -236,7 +234,7 @@ func (p *Plugin) checkParents(db *gorm.DB, m *modelMeta) error {
 // reading their parent FOR SHARE and live waits for the delete and then finds
 // the parent deleted. SQLite serialises writers and needs no lock.
 func lockRoots(db *gorm.DB, root rowSet) error {
-	strength := dialect.For(db.Dialector.Name()).RowLocks()
+	strength := dialectOf(db).RowLocks()
 	if strength == "" || db.DryRun {
 		return nil
 	}

@@ -1,6 +1,8 @@
 package softdelete
 
 import (
+	"fmt"
+	"reflect"
 	"strings"
 
 	"gorm.io/gorm"
@@ -33,7 +35,7 @@ func (liveFilter) MergeClause(*clause.Clause) {}
 // join the clause runs on a scratch statement building the ON condition, and
 // db.Unscoped() on the query must reach it.
 func (f liveFilter) ModifyStatement(stmt *gorm.Statement) {
-	if stmt.Unscoped || stmt.DB.Statement.Unscoped || (f.update && stmt.SQL.Len() > 0) {
+	if stmt.Unscoped || stmt.DB.Statement.Unscoped || (f.update && sqlBuilt(stmt)) {
 		return
 	}
 	if _, done := stmt.Clauses[gormMarker]; !done {
@@ -41,25 +43,22 @@ func (f liveFilter) ModifyStatement(stmt *gorm.Statement) {
 	}
 }
 
-// addPredicate makes the statement's WHERE "(<conditions as written>) AND
-// pred" and marks the statement as filtered. The conditions are rendered
-// exactly as GORM renders them without the filter (same order, same OR
-// precedence), then parenthesised as a whole, so no raw SQL — an OR on a new
-// line, under Not, in a lone Or, next to a quoted name, or a trailing --
-// comment — can escape the predicate: a filtered query returns exactly the
-// live rows of the unfiltered one.
+// addPredicate makes the statement's WHERE "<conditions> AND pred" and marks
+// the statement as filtered. The conditions keep the meaning GORM gives them
+// alone (see groupConds), so no raw SQL — an OR on a new line, under Not, in
+// a lone Or, next to a quoted name, or a trailing -- comment — can escape the
+// predicate: a filtered query returns exactly the live rows of the unfiltered
+// one.
 func addPredicate(stmt *gorm.Statement, pred clause.Expression) {
 	c, ok := stmt.Clauses["WHERE"]
 	where, _ := c.Expression.(clause.Where)
-	switch {
-	case !ok || len(where.Exprs) == 0:
+	if !ok || len(where.Exprs) == 0 {
 		c.Name, c.Expression = "WHERE", clause.Where{Exprs: []clause.Expression{pred}}
-	case plain(where.Exprs):
-		exprs := make([]clause.Expression, len(where.Exprs)+1)
-		exprs[copy(exprs, where.Exprs)] = pred
+	} else {
+		conds := groupConds(where.Exprs)
+		exprs := make([]clause.Expression, len(conds)+1)
+		exprs[copy(exprs, conds)] = pred
 		c.Expression = clause.Where{Exprs: exprs}
-	default:
-		c.Expression = clause.Where{Exprs: []clause.Expression{group(where.Exprs), pred}}
 	}
 	stmt.Clauses["WHERE"] = c
 	stmt.Clauses[gormMarker] = clause.Clause{}
@@ -80,30 +79,228 @@ func groupForGorm(stmt *gorm.Statement, clauses []clause.Interface) {
 		return
 	}
 	c, ok := stmt.Clauses["WHERE"]
-	if where, _ := c.Expression.(clause.Where); ok && len(where.Exprs) > 0 && !plain(where.Exprs) {
-		c.Expression = clause.Where{Exprs: []clause.Expression{group(where.Exprs)}}
+	where, _ := c.Expression.(clause.Where)
+	if !ok || len(where.Exprs) == 0 {
+		return
+	}
+	if grouped := groupConds(where.Exprs); &grouped[0] != &where.Exprs[0] {
+		c.Expression = clause.Where{Exprs: grouped}
 		stmt.Clauses["WHERE"] = c
 	}
 }
 
+// groupJoins groups the conditions of relation joins (Joins("Author",
+// db.Where(...).Or(...))) whose model is filtered: GORM renders the ON as
+// "<filter> AND <conditions>", where an OR among the conditions would bypass
+// the filter. The statement's join list is copied, never changed in place.
+func groupJoins(stmt *gorm.Statement) {
+	if stmt.Schema == nil || stmt.Unscoped || len(stmt.Joins) == 0 {
+		return
+	}
+	copied := false
+	for i := range stmt.Joins {
+		on := stmt.Joins[i].On
+		if on == nil || len(on.Exprs) == 0 || !filteredRelation(stmt.Schema, stmt.Joins[i].Name) {
+			continue
+		}
+		grouped := groupConds(on.Exprs)
+		if &grouped[0] == &on.Exprs[0] {
+			continue
+		}
+		if !copied {
+			stmt.Joins = append(stmt.Joins[:0:0], stmt.Joins...)
+			copied = true
+		}
+		stmt.Joins[i].On = &clause.Where{Exprs: grouped}
+	}
+}
+
+// filteredRelation reports whether a relation join path ("Author",
+// "Manager.Company") reaches a model with query clauses (a soft-delete filter).
+func filteredRelation(s *schema.Schema, path string) bool {
+	if rel, ok := s.Relationships.Relations[path]; ok {
+		return len(rel.FieldSchema.QueryClauses) > 0
+	}
+	for _, name := range strings.Split(path, ".") {
+		rel, ok := s.Relationships.Relations[name]
+		if !ok {
+			return false
+		}
+		if len(rel.FieldSchema.QueryClauses) > 0 {
+			return true
+		}
+		s = rel.FieldSchema
+	}
+	return false
+}
+
+// groupConds returns conditions that can take " AND pred" after them and
+// keep the meaning GORM gives them alone: the conditions themselves when
+// they are plain (so the SQL stays exactly GORM's), else one expression
+// rendered in parentheses. Only GORM's own clause types are used, so GORM
+// can still read the conditions back (FirstOrInit/FirstOrCreate take their
+// search values from clause.Eq and clause.AndConditions).
+func groupConds(exprs []clause.Expression) []clause.Expression {
+	if len(exprs) == 1 {
+		if and, ok := exprs[0].(clause.AndConditions); ok && len(and.Exprs) > 1 {
+			// Alone, a group is rendered as a WHERE of its own (a leading lone
+			// Or moves); next to the predicate, as a nested group (it does not).
+			if reorders(and.Exprs) {
+				return []clause.Expression{group(and.Exprs)}
+			}
+			return exprs
+		}
+	}
+	if plain(exprs) {
+		return exprs
+	}
+	return []clause.Expression{group(exprs)}
+}
+
+// reorders reports whether group(exprs) renders differently from
+// clause.AndConditions{exprs}: a leading lone Or, or a trailing line comment.
+func reorders(exprs []clause.Expression) bool {
+	if or, ok := exprs[0].(clause.OrConditions); ok && len(or.Exprs) == 1 {
+		return true
+	}
+	switch e := exprs[len(exprs)-1].(type) {
+	case clause.Expr:
+		return openComment(e.SQL)
+	case clause.NamedExpr:
+		return openComment(e.SQL)
+	}
+	return false
+}
+
+// group renders several conditions as GORM's WHERE would, in parentheses:
+// an AndConditions of them in the order clause.Where.Build gives them (a
+// leading lone Or moves after the first other condition). A line comment
+// ending the last condition is ended before the closing parenthesis.
+func group(exprs []clause.Expression) clause.Expression {
+	if len(exprs) == 1 {
+		return parenthesize(exprs[0])
+	}
+	exprs = whereOrder(exprs)
+	last := len(exprs) - 1
+	switch e := exprs[last].(type) {
+	case clause.Expr:
+		if openComment(e.SQL) {
+			e.SQL += "\n"
+			exprs[last] = e
+		}
+	case clause.NamedExpr:
+		if openComment(e.SQL) {
+			e.SQL += "\n"
+			exprs[last] = e
+		}
+	}
+	return clause.AndConditions{Exprs: exprs}
+}
+
+// whereOrder returns a copy of exprs in the order clause.Where.Build renders
+// them: the first condition that is not a lone Or comes first.
+func whereOrder(exprs []clause.Expression) []clause.Expression {
+	out := append([]clause.Expression(nil), exprs...)
+	for i, e := range out {
+		if or, ok := e.(clause.OrConditions); !ok || len(or.Exprs) > 1 {
+			out[0], out[i] = out[i], out[0]
+			break
+		}
+	}
+	return out
+}
+
+// parenthesize wraps one condition in parentheses: raw SQL gets them in its
+// text; any other expression becomes the argument of "(?)".
+func parenthesize(e clause.Expression) clause.Expression {
+	switch v := e.(type) {
+	case clause.AndConditions:
+		if len(v.Exprs) == 1 {
+			return parenthesize(v.Exprs[0])
+		}
+		return group(v.Exprs)
+	case clause.Expr:
+		return clause.Expr{SQL: wrapSQL(v.SQL), Vars: v.Vars, WithoutParentheses: v.WithoutParentheses}
+	case clause.NamedExpr:
+		return clause.NamedExpr{SQL: wrapSQL(v.SQL), Vars: v.Vars}
+	}
+	if k := reflect.ValueOf(e).Kind(); k == reflect.Slice || k == reflect.Array {
+		// right after "(" GORM expands a slice argument into a list
+		return clause.Expr{SQL: "( ?)", Vars: []any{e}}
+	}
+	return clause.Expr{SQL: "(?)", Vars: []any{e}}
+}
+
+// wrapSQL parenthesises raw SQL. SQL holding " AND " or " OR " is left as it
+// is: clause.Where parenthesises it itself next to another condition, and
+// doubling the parentheses would only change GORM's text. A leading
+// placeholder is kept away from the "(" (GORM renders "(?" and "(@name"
+// differently), and a trailing line comment is ended before the ")".
+func wrapSQL(sql string) string {
+	end := ""
+	if openComment(sql) {
+		end = "\n"
+	}
+	if upper := strings.ToUpper(sql); strings.Contains(upper, clause.AndWithSpace) || strings.Contains(upper, clause.OrWithSpace) {
+		return sql + end
+	}
+	open := "("
+	if strings.HasPrefix(sql, "?") || strings.HasPrefix(sql, "@") {
+		open = "( "
+	}
+	return open + sql + end + ")"
+}
+
+// openComment reports whether raw SQL may end inside a -- line comment.
+func openComment(sql string) bool {
+	i := strings.LastIndex(sql, "--")
+	return i >= 0 && !strings.Contains(sql[i:], "\n")
+}
+
 // plain reports whether conditions can take "AND pred" after them without
-// parentheses: each is a structured comparison (col = ?, col IN ...) or raw
-// SQL without the word OR or a comment. Those render joined by AND, which
-// binds tighter than anything but parentheses, so the SQL stays exactly what
-// GORM writes. Anything else (Or/Not/groups, raw SQL that might hold an OR)
-// is parenthesised as a whole.
+// parentheses: each is a structured comparison (col = ?, col IN ...), raw
+// SQL without the word OR or a comment, or a group GORM renders in
+// parentheses itself. Those render joined by AND, which binds tighter than
+// anything but parentheses, so the SQL stays exactly what GORM writes.
+// Anything else (a lone Or, Not over raw SQL, raw SQL that might hold an
+// OR) is parenthesised as a whole.
 func plain(exprs []clause.Expression) bool {
 	for _, e := range exprs {
-		switch v := e.(type) {
+		if !plainExpr(e) {
+			return false
+		}
+	}
+	return true
+}
+
+// plainExpr reports whether one condition is plain (see plain).
+func plainExpr(e clause.Expression) bool {
+	switch v := e.(type) {
+	case clause.Eq, clause.Neq, clause.IN, clause.Gt, clause.Gte, clause.Lt, clause.Lte, clause.Like:
+		return true
+	case clause.Expr:
+		return plainSQL(v.SQL) && plainVars(v.Vars)
+	case clause.NamedExpr:
+		return plainSQL(v.SQL) && plainVars(v.Vars)
+	case clause.AndConditions:
+		// several render in parentheses; one renders bare
+		return len(v.Exprs) > 1 || (len(v.Exprs) == 1 && plainExpr(v.Exprs[0]))
+	case clause.OrConditions:
+		return len(v.Exprs) > 1 // a lone Or is joined to its neighbours with OR
+	case clause.NotConditions:
+		return plainNot(v)
+	}
+	return false
+}
+
+// plainNot reports whether a Not renders as one unit that an AND cannot
+// split: negated structured comparisons ("a <> 1", in parentheses when
+// several). A Not over raw SQL renders "NOT <sql>", where an OR inside binds
+// looser than the NOT.
+func plainNot(not clause.NotConditions) bool {
+	for _, e := range not.Exprs {
+		switch e.(type) {
 		case clause.Eq, clause.Neq, clause.IN, clause.Gt, clause.Gte, clause.Lt, clause.Lte, clause.Like:
-		case clause.Expr:
-			if !plainSQL(v.SQL) || !plainVars(v.Vars) {
-				return false
-			}
-		case clause.NamedExpr:
-			if !plainSQL(v.SQL) || !plainVars(v.Vars) {
-				return false
-			}
 		default:
 			return false
 		}
@@ -143,35 +340,96 @@ func wordChar(b byte) bool {
 	return b == '_' || b == '$' || ('a' <= b|0x20 && b|0x20 <= 'z') || b >= 0x80
 }
 
-// group renders conditions the way GORM renders a WHERE, in parentheses.
-type group []clause.Expression
-
-// Build implements clause.Expression.
-func (g group) Build(b clause.Builder) {
-	exprs := []clause.Expression(g)
-	if or, ok := exprs[0].(clause.OrConditions); ok && len(or.Exprs) == 1 {
-		// clause.Where.Build reorders a leading lone Or in place: keep the
-		// chain's slice intact
-		exprs = append([]clause.Expression(nil), exprs...)
+// scopeRead applies WithDeleted/OnlyDeleted to reads of a model, groups the
+// conditions of filtered relation joins, and applies the live filter (or a
+// scope) to Table("x") reads of a registered soft-deletable table. The
+// default filter of a model itself comes from its column type's
+// QueryClauses, so the common path here is one map lookup.
+func (p *Plugin) scopeRead(db *gorm.DB) {
+	stmt := db.Statement
+	if db.Error != nil {
+		return
 	}
-	b.WriteByte('(')
-	start := builtLen(b)
-	clause.Where{Exprs: exprs}.Build(b)
-	if start >= 0 && strings.Contains(builtSince(b, start), "--") {
-		b.WriteByte('\n') // end a trailing line comment before the parenthesis
+	sc, marked := scopeOf(stmt)
+	if stmt.Schema == nil {
+		p.scopeTable(stmt, sc, marked)
+		return
 	}
-	b.WriteByte(')')
+	groupJoins(stmt)
+	if !marked {
+		groupForGorm(stmt, stmt.Schema.QueryClauses)
+		return
+	}
+	m := p.meta(stmt.Schema)
+	switch {
+	case m.err != nil:
+		_ = db.AddError(m.err)
+	case sc == scopeOnly:
+		p.onlyDeleted(db, m)
+	case sc == scopeWith && m.softDeletable():
+		stmt.Clauses[gormMarker] = clause.Clause{}
+	}
 }
 
-// builtLen returns how much SQL the builder holds, or -1 when it cannot say.
-func builtLen(b clause.Builder) int {
-	if stmt, ok := b.(*gorm.Statement); ok {
-		return stmt.SQL.Len()
+// scopeUpdate applies WithDeleted/OnlyDeleted to Update(s)/UpdateColumn(s).
+func (p *Plugin) scopeUpdate(db *gorm.DB) {
+	stmt := db.Statement
+	if db.Error != nil || stmt.Schema == nil {
+		return
 	}
-	return -1
+	sc, marked := scopeOf(stmt)
+	if !marked {
+		groupForGorm(stmt, stmt.Schema.UpdateClauses)
+		return
+	}
+	m := p.meta(stmt.Schema)
+	switch {
+	case sc == scopeOnly:
+		p.onlyDeleted(db, m)
+	case sc == scopeWith && m.softDeletable():
+		// Unscoped rather than GORM's marker: the marker would make GORM's
+		// missing-WHERE check demand one condition more than the user wrote.
+		stmt.Unscoped = true
+	}
 }
 
-// builtSince returns the SQL the builder wrote since start.
-func builtSince(b clause.Builder, start int) string {
-	return b.(*gorm.Statement).SQL.String()[start:]
+// onlyDeleted restricts the statement to deleted rows.
+func (p *Plugin) onlyDeleted(db *gorm.DB, m *modelMeta) {
+	if !m.softDeletable() {
+		_ = db.AddError(fmt.Errorf("%w: OnlyDeleted on %s", ErrNotSoftDeletable, m.schema.Name))
+		return
+	}
+	if _, done := db.Statement.Clauses[gormMarker]; !done {
+		addPredicate(db.Statement, clause.Neq{Column: m.column(), Value: nil})
+	}
+}
+
+// scopeTable filters a Table("x") read with no model when x was registered
+// as soft-deletable by AutoMigrate.
+func (p *Plugin) scopeTable(stmt *gorm.Statement, sc scope, marked bool) {
+	if stmt.Unscoped || (marked && sc == scopeWith) || stmt.Table == "" {
+		return
+	}
+	col, ok := p.tables.Load(baseTable(stmt))
+	if !ok {
+		return
+	}
+	if _, done := stmt.Clauses[gormMarker]; done {
+		return
+	}
+	column := clause.Column{Table: clause.CurrentTable, Name: col.(string)}
+	if marked && sc == scopeOnly {
+		addPredicate(stmt, clause.Neq{Column: column, Value: nil})
+		return
+	}
+	addPredicate(stmt, clause.Eq{Column: column, Value: nil})
+}
+
+// baseTable returns the real table name of a Table("name alias") statement.
+func baseTable(stmt *gorm.Statement) string {
+	if stmt.TableExpr == nil {
+		return stmt.Table
+	}
+	name, _, _ := strings.Cut(strings.TrimSpace(stmt.TableExpr.SQL), " ")
+	return strings.Trim(name, "\"`")
 }

@@ -53,8 +53,8 @@ func isColumn(m *modelMeta, name string) bool {
 // guardUpdate refuses Update(s)/UpdateColumn(s)/Save writing the column.
 func (p *Plugin) guardUpdate(db *gorm.DB) {
 	if m := p.guardedMeta(db); m != nil {
-		sc, _ := markerOf(db.Statement, scopeKey)
-		p.guardWrite(db, m, sc == scopeWith || sc == scopeOnly, false)
+		_, scoped := scopeOf(db.Statement)
+		p.guardWrite(db, m, scoped, false)
 	}
 }
 
@@ -144,7 +144,7 @@ func structWrites(stmt *gorm.Statement, rv reflect.Value, m *modelMeta, nullToo 
 	}
 	v, zero := m.field.ValueOf(stmt.Context, rv)
 	if zero || isNull(v) {
-		return nullToo && len(stmt.Selects) > 0 // Save selects "*": NULL is written too
+		return nullToo && writesZeroValues(stmt) // NULL is written too
 	}
 	return true
 }

@@ -38,9 +38,16 @@ func afterRestore(v any, tx *gorm.DB) error {
 
 // callHook runs hook on the value passed to the statement (each element of a
 // slice), with a fresh session on the same connection, like GORM's own hooks.
-// The first error is added to db and returned.
+// The restore's statement skips GORM's delete hooks (see startVerb); GORM
+// copies SkipHooks into every statement a hook's session starts, so it is
+// off while the hook runs: the hook's own writes run their hooks. The first
+// error is added to db and returned.
 func callHook(db *gorm.DB, hook func(any, *gorm.DB) error) error {
-	rv := db.Statement.ReflectValue
+	stmt := db.Statement
+	rv := stmt.ReflectValue
+	skip := stmt.SkipHooks
+	stmt.SkipHooks = false
+	defer func() { stmt.SkipHooks = skip }()
 	tx := db.Session(&gorm.Session{NewDB: true})
 	call := func(v reflect.Value) error {
 		if v.CanAddr() {

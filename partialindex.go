@@ -247,12 +247,12 @@ type indexPlan struct {
 // planIndexes parses models and validates their tags and index names
 // (across models too), without touching the database. It returns every
 // problem found, joined.
-func planIndexes(db *gorm.DB, models []any) (*indexPlan, error) {
+func planIndexes(db *gorm.DB, entry string, models []any) (*indexPlan, error) {
 	p := pluginOf(db)
 	if p == nil {
-		p = New() // metadata only: nothing is registered
+		return nil, notRegistered(entry)
 	}
-	plan := &indexPlan{dialect: dialect.For(db.Dialector.Name())}
+	plan := &indexPlan{dialect: dialectOf(db)}
 	owners := map[string]*modelMeta{}
 	var errs []error
 	for _, model := range models {
@@ -322,7 +322,7 @@ func hasMeta(metas []*modelMeta, m *modelMeta) bool {
 // unique index to create, it fails with ErrDuplicateLiveKeys naming the index
 // and one such key, and no index is changed.
 func AutoMigrate(db *gorm.DB, models ...any) error {
-	plan, err := planIndexes(db, models)
+	plan, err := planIndexes(db, "AutoMigrate", models)
 	if err != nil {
 		return err
 	}
@@ -342,7 +342,7 @@ func AutoMigrate(db *gorm.DB, models ...any) error {
 //
 // It does not touch the database. Tags are validated as by AutoMigrate.
 func IndexSQL(db *gorm.DB, models ...any) ([]string, error) {
-	plan, err := planIndexes(db, models)
+	plan, err := planIndexes(db, "IndexSQL", models)
 	if err != nil {
 		return nil, err
 	}
@@ -353,12 +353,8 @@ func IndexSQL(db *gorm.DB, models ...any) ([]string, error) {
 	return stmts, nil
 }
 
-// register records the soft-deletable tables with the plugin (nil: not
-// registered, nothing to do).
+// register records the soft-deletable tables with the plugin.
 func (plan *indexPlan) register(p *Plugin) {
-	if p == nil {
-		return
-	}
 	for _, m := range plan.metas {
 		if m.softDeletable() {
 			p.tables.Store(m.schema.Table, m.field.DBName)
@@ -502,7 +498,7 @@ func translateRestoreError(db *gorm.DB) {
 	if err == nil || errors.Is(err, ErrRestoreConflict) {
 		return
 	}
-	v, ok := dialect.For(db.Dialector.Name()).UniqueViolation(db, err)
+	v, ok := dialectOf(db).UniqueViolation(db, err)
 	if !ok {
 		return
 	}

@@ -639,11 +639,14 @@ func TestAutoMigrateWithoutPlugin(t *testing.T) {
 	for _, target := range testdb.Targets(t) {
 		t.Run(target, func(t *testing.T) {
 			db := testdb.Open(t, target, &gorm.Config{Logger: logger.Discard})
-			require.NoError(t, softdelete.AutoMigrate(db, &Listing{}))
-			e := &env{db: db, name: db.Dialector.Name()}
-			assert.Contains(t, indexDef(t, e, "uidx_listings_slug"), livePredicate(e))
-			err := softdelete.AutoMigrate(db, &piBadCascade{})
-			assert.ErrorIs(t, err, softdelete.ErrInvalidTag)
+			err := softdelete.AutoMigrate(db, &Listing{})
+			require.ErrorIs(t, err, softdelete.ErrNotRegistered)
+			assert.Contains(t, err.Error(), "AutoMigrate")
+			assert.False(t, db.Migrator().HasTable(&Listing{}), "nothing is migrated")
+			stmts, err := softdelete.IndexSQL(db, &Listing{})
+			require.ErrorIs(t, err, softdelete.ErrNotRegistered)
+			assert.Contains(t, err.Error(), "IndexSQL")
+			assert.Empty(t, stmts)
 		})
 	}
 }

@@ -13,8 +13,6 @@ import (
 	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
 	"gorm.io/gorm/schema"
-
-	"github.com/gorm-softdelete/softdelete/internal/dialect"
 )
 
 // DefaultPurgeBatchSize is the number of rows per batch when
@@ -104,7 +102,7 @@ func Purge(ctx context.Context, db *gorm.DB, model any, opts PurgeOptions) (int6
 type purgeJob struct {
 	ctx     context.Context
 	db      *gorm.DB // fresh session carrying ctx
-	p       *Plugin  // for metadata; a bare Plugin when none is registered
+	p       *Plugin  // the registered plugin: clock and metadata
 	m       *modelMeta
 	keys    []string            // columns identifying a root row: primary key, else rowid/ctid
 	scope   []clause.Expression // the caller's conditions (db.Where, db.Scopes): a tenant limits Purge
@@ -168,7 +166,7 @@ func purgeTarget(ctx context.Context, db *gorm.DB, model any, opts PurgeOptions)
 	}
 	p := pluginOf(db)
 	if p == nil {
-		p = &Plugin{}
+		return nil, nil, notRegistered("Purge")
 	}
 	m, err := p.metaFor(db, model)
 	if err != nil {
@@ -226,7 +224,7 @@ func chainConds(db *gorm.DB, m *modelMeta) ([]clause.Expression, error) {
 }
 
 // skipLocked reports whether candidate rows are locked with FOR UPDATE SKIP LOCKED.
-func skipLocked(db *gorm.DB) bool { return dialect.For(db.Dialector.Name()).SkipLocked() }
+func skipLocked(db *gorm.DB) bool { return dialectOf(db).SkipLocked() }
 
 // run purges batch after batch until a batch comes back short.
 func (j *purgeJob) run() (int64, error) {

@@ -416,9 +416,15 @@ func TestPurgeWithoutPlugin(t *testing.T) {
 			{Name: "young", Model: softdelete.Model{DeletedAt: at(time.Hour)}},
 			{Name: "live"},
 		}).Error)
-		n, err := softdelete.Purge(context.Background(), db, &PurgeEvent{}, softdelete.PurgeOptions{OlderThan: 30 * 24 * time.Hour})
-		require.NoError(t, err, "the cutoff comes from db.NowFunc")
-		assert.EqualValues(t, 1, n)
+		opts := softdelete.PurgeOptions{OlderThan: 30 * 24 * time.Hour}
+		n, err := softdelete.Purge(context.Background(), db, &PurgeEvent{}, opts)
+		require.ErrorIs(t, err, softdelete.ErrNotRegistered)
+		assert.Zero(t, n)
+		var left int64
+		require.NoError(t, db.Raw("SELECT count(*) FROM purge_events").Scan(&left).Error)
+		assert.EqualValues(t, 3, left, "nothing is purged")
+		_, err = softdelete.NewPurger(db, time.Hour, softdelete.Policy{Model: &PurgeEvent{}, Options: opts})
+		require.ErrorIs(t, err, softdelete.ErrNotRegistered)
 	})
 }
 

@@ -12,7 +12,6 @@ const (
 	// recording what atomic started. A map lookup, unlike db.InstanceGet,
 	// costs no allocation on the common path where nothing was started.
 	txKey     = "softdelete:tx"
-	gormTxKey = "gorm:started_transaction" // set by GORM's default transaction
 	savepoint = "softdelete_cascade"
 )
 
@@ -39,7 +38,7 @@ func atomic(db *gorm.DB) error {
 		return nil
 	}
 	if _, inTx := db.Statement.ConnPool.(gorm.TxCommitter); inTx {
-		if _, gormTx := db.InstanceGet(gormTxKey); gormTx {
+		if inGormTransaction(db) {
 			return nil
 		}
 		if err := exec(db, "SAVEPOINT "+savepoint); err != nil {
@@ -66,7 +65,7 @@ func exec(db *gorm.DB, sql string) error {
 }
 
 // endTransaction commits (or, after an error, rolls back) what atomic
-// started. It runs last in the delete processor.
+// started. It runs last in the delete processor (see endVerb).
 func endTransaction(db *gorm.DB) {
 	state, ok := db.Statement.Clauses[txKey].Expression.(txState)
 	switch {

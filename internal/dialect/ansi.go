@@ -120,7 +120,10 @@ type generic struct {
 func (g generic) Name() string       { return g.name }
 func (generic) PartialIndexes() bool { return false }
 func (generic) SkipLocked() bool     { return false }
-func (generic) RowLocks() string     { return "" }
+
+// AbortsTransactionOnError is assumed: a savepoint too many is harmless.
+func (generic) AbortsTransactionOnError() bool { return true }
+func (generic) RowLocks() string               { return "" }
 
 // DropIndex is unsupported without catalog support.
 func (g generic) DropIndex(Index) (string, error) {

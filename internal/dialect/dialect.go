@@ -56,6 +56,11 @@ type Dialect interface {
 	PartialIndexes() bool
 	// SkipLocked reports whether SELECT ... FOR UPDATE SKIP LOCKED is supported.
 	SkipLocked() bool
+	// AbortsTransactionOnError reports whether a failed statement aborts the
+	// transaction it runs in (PostgreSQL: every later statement fails with
+	// 25P02 until a rollback), so a statement allowed to fail inside a
+	// caller's transaction needs a savepoint.
+	AbortsTransactionOnError() bool
 	// KeysIn returns the condition "lhs is one of the rows of the subquery ?"
 	// for keys of n columns, in the form the planner serves best for a batch of
 	// keys: PostgreSQL plans "id = ANY(ARRAY(subquery))" as an index lookup per
