@@ -177,7 +177,10 @@ func reorders(exprs []clause.Expression) bool {
 // leading lone Or moves after the first other condition). A line comment
 // ending the last condition is ended before the closing parenthesis.
 func group(exprs []clause.Expression) clause.Expression {
-	if len(exprs) == 1 {
+	switch len(exprs) {
+	case 0:
+		return clause.AndConditions{}
+	case 1:
 		return parenthesize(exprs[0])
 	}
 	exprs = whereOrder(exprs)
@@ -219,6 +222,8 @@ func parenthesize(e clause.Expression) clause.Expression {
 			return parenthesize(v.Exprs[0])
 		}
 		return group(v.Exprs)
+	case clause.Where:
+		return group(whereExprs(v))
 	case clause.Expr:
 		return clause.Expr{SQL: wrapSQL(v.SQL), Vars: v.Vars, WithoutParentheses: v.WithoutParentheses}
 	case clause.NamedExpr:
@@ -229,6 +234,17 @@ func parenthesize(e clause.Expression) clause.Expression {
 		return clause.Expr{SQL: "( ?)", Vars: []any{e}}
 	}
 	return clause.Expr{SQL: "(?)", Vars: []any{e}}
+}
+
+// whereExprs returns the conditions a nested clause.Where renders, as its
+// Build does: the conditions of a lone group.
+func whereExprs(w clause.Where) []clause.Expression {
+	if len(w.Exprs) == 1 {
+		if and, ok := w.Exprs[0].(clause.AndConditions); ok {
+			return and.Exprs
+		}
+	}
+	return w.Exprs
 }
 
 // wrapSQL parenthesises raw SQL. SQL holding " AND " or " OR " is left as it
@@ -285,6 +301,9 @@ func plainExpr(e clause.Expression) bool {
 	case clause.AndConditions:
 		// several render in parentheses; one renders bare
 		return len(v.Exprs) > 1 || (len(v.Exprs) == 1 && plainExpr(v.Exprs[0]))
+	case clause.Where:
+		// a nested Where (association mode builds them) renders bare
+		return plain(whereExprs(v))
 	case clause.OrConditions:
 		return len(v.Exprs) > 1 // a lone Or is joined to its neighbours with OR
 	case clause.NotConditions:

@@ -126,6 +126,12 @@ func hasConditions(stmt *gorm.Statement) bool {
 	return n > 0
 }
 
+// countPredicateAsCondition makes GORM's missing-WHERE check count the
+// soft-delete predicate as a condition of its own, by removing the marker
+// that makes it demand one more (HardDelete under OnlyDeleted empties the
+// trash). Only for a statement no soft-delete filter applies to any more.
+func countPredicateAsCondition(stmt *gorm.Statement) { delete(stmt.Clauses, gormMarker) }
+
 // writesZeroValues reports whether an update writes the zero values of the
 // model's fields too: Save selects "*" (finisher_api.go Save), and an
 // explicit Select writes what it names.

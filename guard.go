@@ -4,25 +4,114 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+	"gorm.io/gorm/schema"
 )
 
 // guardCreate refuses a Create (or Save of a new row) that writes a non-NULL
 // soft-delete column, and keeps upserts (including Save's fallback INSERT ...
 // ON CONFLICT DO UPDATE) from rewriting tombstones.
 func (p *Plugin) guardCreate(db *gorm.DB) {
-	if m := p.guardedMeta(db); m != nil {
+	m := p.guardedMeta(db)
+	if m == nil {
+		return
+	}
+	if !resavesTombstones(db, m) {
 		p.guardWrite(db, m, false, true)
-		if db.Error == nil && upsertWrites(db.Statement, m) {
-			_ = db.AddError(fmt.Errorf("%w: %s.%s in an upsert's DO UPDATE", ErrDeletedAtWrite, m.schema.Name, m.field.Name))
-		}
-		if db.Error == nil {
-			protectTombstones(db.Statement, m)
+	}
+	if db.Error == nil && upsertWrites(db.Statement, m) {
+		_ = db.AddError(fmt.Errorf("%w: %s.%s in an upsert's DO UPDATE", ErrDeletedAtWrite, m.schema.Name, m.field.Name))
+	}
+	if db.Error == nil && upsertHitsTombstones(db, m) {
+		_ = db.AddError(fmt.Errorf("%w: the upsert's rows include soft-deleted %s rows (restore them first)", ErrDeletedAtWrite, m.schema.Name))
+	}
+	if db.Error == nil {
+		protectTombstones(db.Statement, m)
+		p.reviveLinks(db, m)
+	}
+}
+
+// resavesTombstones reports whether a Create whose rows carry a deletion
+// timestamp only re-saves rows that exist: GORM saves the associations of a
+// parent (Save(&author), association mode) as INSERT ... ON CONFLICT (id)
+// DO UPDATE SET <foreign key>, with every loaded child, deleted ones
+// included. When that upsert targets the primary key, does not assign the
+// soft-delete column, and every row with a timestamp already exists, the
+// timestamp is never written (the conflict path is taken, and
+// protectTombstones keeps the tombstones as they are), so there is nothing
+// to refuse.
+func resavesTombstones(db *gorm.DB, m *modelMeta) bool {
+	stmt := db.Statement
+	oc, ok := stmt.Clauses["ON CONFLICT"].Expression.(clause.OnConflict)
+	if !ok || oc.UpdateAll || oc.OnConstraint != "" || len(m.schema.PrimaryFields) == 0 ||
+		!(oc.DoNothing || onPrimaryKey(oc.Columns, m)) || upsertWrites(stmt, m) {
+		return false
+	}
+	keys, ok := tombstoneKeys(stmt, m)
+	if !ok || len(keys) == 0 {
+		return false
+	}
+	column, vals := schema.ToQueryValues(stmt.Table, m.schema.PrimaryFieldDBNames, keys)
+	var n int64
+	err := db.Session(&gorm.Session{NewDB: true}).Unscoped().Table(stmt.Table).
+		Where(clause.IN{Column: column, Values: vals}).Count(&n).Error
+	return err == nil && n == int64(len(keys))
+}
+
+// onPrimaryKey reports whether conflict columns are exactly the primary key.
+func onPrimaryKey(cols []clause.Column, m *modelMeta) bool {
+	if len(cols) != len(m.schema.PrimaryFieldDBNames) {
+		return false
+	}
+	for _, c := range cols {
+		if c.Raw || !slices.Contains(m.schema.PrimaryFieldDBNames, c.Name) {
+			return false
 		}
 	}
+	return true
+}
+
+// tombstoneKeys returns the primary keys of the statement's rows that carry
+// a deletion timestamp, distinct; ok is false when such a row has no key or
+// the rows are not structs of the model.
+func tombstoneKeys(stmt *gorm.Statement, m *modelMeta) (keys [][]any, ok bool) {
+	seen := map[string]bool{}
+	add := func(rv reflect.Value) bool {
+		if rv.Kind() != reflect.Struct || rv.Type() != m.schema.ModelType {
+			return false
+		}
+		if v, zero := m.field.ValueOf(stmt.Context, rv); zero || isNull(v) {
+			return true
+		}
+		key := make([]any, len(m.schema.PrimaryFields))
+		for i, f := range m.schema.PrimaryFields {
+			v, zero := f.ValueOf(stmt.Context, rv)
+			if zero {
+				return false
+			}
+			key[i] = v
+		}
+		if id := fmt.Sprint(key...); !seen[id] {
+			seen[id] = true
+			keys = append(keys, key)
+		}
+		return true
+	}
+	rv := stmt.ReflectValue
+	switch rv.Kind() {
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < rv.Len(); i++ {
+			if !add(reflect.Indirect(rv.Index(i))) {
+				return nil, false
+			}
+		}
+		return keys, true
+	}
+	return keys, add(rv)
 }
 
 // upsertWrites reports whether an ON CONFLICT DO UPDATE assigns the
@@ -62,10 +151,13 @@ func (p *Plugin) guardUpdate(db *gorm.DB) {
 // writes, or nil when the guard does not apply (Unscoped, no such field).
 func (p *Plugin) guardedMeta(db *gorm.DB) *modelMeta {
 	stmt := db.Statement
-	if db.Error != nil || stmt.Schema == nil || stmt.Unscoped {
+	if db.Error != nil || stmt.Schema == nil {
 		return nil
 	}
-	m := p.meta(stmt.Schema)
+	m := p.meta(stmt.Schema) // also for Unscoped writes: association mode needs the owner's links
+	if stmt.Unscoped {
+		return nil
+	}
 	if m.err != nil {
 		_ = db.AddError(m.err)
 		return nil
@@ -166,8 +258,14 @@ func isNull(v any) bool {
 	return rv.Kind() == reflect.Ptr && rv.IsNil()
 }
 
-// protectTombstones adds "WHERE <table>.deleted_at IS NULL" to an upsert's
-// DO UPDATE, so a conflict with a deleted row never rewrites or resurrects it.
+// protectTombstones keeps an upsert's DO UPDATE from rewriting or
+// resurrecting a deleted row it conflicts with. Explicit assignments become
+// "col = CASE WHEN t.deleted_at IS NULL THEN <value> ELSE t.col END": every
+// conflicting row is still updated (to itself when deleted), so RETURNING
+// yields one row per inserted row and GORM writes the keys back to the right
+// structs. UpdateAll, whose assignments GORM only builds later, gets "WHERE
+// t.deleted_at IS NULL" (a multi-row one is checked first, see
+// upsertHitsTombstones).
 func protectTombstones(stmt *gorm.Statement, m *modelMeta) {
 	c, ok := stmt.Clauses["ON CONFLICT"]
 	if !ok {
@@ -177,9 +275,43 @@ func protectTombstones(stmt *gorm.Statement, m *modelMeta) {
 	if !ok || oc.DoNothing || (!oc.UpdateAll && len(oc.DoUpdates) == 0) || len(oc.Where.Exprs) > 0 {
 		return
 	}
-	oc.Where = clause.Where{Exprs: []clause.Expression{
-		clause.Eq{Column: clause.Column{Table: stmt.Table, Name: m.field.DBName}, Value: nil},
-	}}
+	live := clause.Column{Table: stmt.Table, Name: m.field.DBName}
+	if oc.UpdateAll {
+		oc.Where = clause.Where{Exprs: []clause.Expression{clause.Eq{Column: live, Value: nil}}}
+	} else {
+		set := make(clause.Set, len(oc.DoUpdates))
+		for i, a := range oc.DoUpdates {
+			set[i] = clause.Assignment{Column: a.Column, Value: clause.Expr{
+				SQL:  "CASE WHEN ? IS NULL THEN ? ELSE ? END",
+				Vars: []any{live, a.Value, clause.Column{Table: stmt.Table, Name: a.Column.Name}},
+			}}
+		}
+		oc.DoUpdates = set
+	}
 	c.Expression = oc
 	stmt.Clauses["ON CONFLICT"] = c
+}
+
+// upsertHitsTombstones reports whether a multi-row UpdateAll upsert (Save of
+// a slice) has rows whose primary key belongs to a deleted row. Its DO
+// UPDATE skips those rows, and RETURNING would then yield fewer rows than
+// were passed: GORM would write keys back to the wrong structs. Such a save
+// is refused instead.
+func upsertHitsTombstones(db *gorm.DB, m *modelMeta) bool {
+	stmt := db.Statement
+	oc, ok := stmt.Clauses["ON CONFLICT"].Expression.(clause.OnConflict)
+	rv := stmt.ReflectValue
+	if !ok || !oc.UpdateAll || (rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array) || rv.Len() < 2 ||
+		len(m.schema.PrimaryFields) == 0 {
+		return false
+	}
+	_, values := schema.GetIdentityFieldValuesMap(stmt.Context, rv, m.schema.PrimaryFields)
+	column, vals := schema.ToQueryValues(stmt.Table, m.schema.PrimaryFieldDBNames, values)
+	if len(vals) == 0 {
+		return false
+	}
+	var n int64
+	err := db.Session(&gorm.Session{NewDB: true}).Unscoped().Table(stmt.Table).
+		Where(clause.IN{Column: column, Values: vals}).Where(deletedCond(m.schema, false)).Count(&n).Error
+	return err != nil || n > 0
 }

@@ -39,6 +39,7 @@ func (p *Plugin) hardDelete(db *gorm.DB, m *modelMeta) {
 		if p.onlyDeleted(db, m); db.Error != nil {
 			return
 		}
+		countPredicateAsCondition(stmt)
 		trash = true
 	}
 	if !trash && !hasConditions(stmt) {

@@ -23,6 +23,7 @@ type modelMeta struct {
 	deletedBy *schema.Field          // softdelete:"deleted_by", optional
 	cascades  []*schema.Relationship // softdelete:"cascade" has-one/has-many relations
 	parents   []*schema.Relationship // belongs-to relations to soft-deletable models
+	links     []*schema.Relationship // many2many relations (their join models, see reviveLinks)
 	idxTags   []indexTag             // softdelete index tags as parsed, grouped by groupIndexes
 	indexes   []indexSpec
 	err       error // tag errors, reported by every statement on the model
@@ -81,6 +82,7 @@ func buildMeta(s *schema.Schema) *modelMeta {
 			}
 		}
 	}
+	m.links = s.Relationships.Many2Many
 	for _, rel := range s.Relationships.BelongsTo {
 		if rel.Schema == s && deletedColumn(rel.FieldSchema) != "" && rel.FieldSchema != s {
 			m.parents = append(m.parents, rel)

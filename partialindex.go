@@ -458,38 +458,6 @@ func formatKey(vals []any) string {
 	return strings.Join(parts, ", ")
 }
 
-// upsert gives an INSERT ... ON CONFLICT whose columns are those of a
-// partial unique index of the model that index's predicate as conflict
-// target (ON CONFLICT ("slug") WHERE "deleted_at" IS NULL), without which
-// the database cannot infer the index. An explicit TargetWhere or
-// OnConstraint is left alone.
-func (p *Plugin) upsert(db *gorm.DB) {
-	stmt := db.Statement
-	if db.Error != nil || stmt.Schema == nil {
-		return
-	}
-	c, ok := stmt.Clauses["ON CONFLICT"]
-	if !ok {
-		return
-	}
-	oc, ok := c.Expression.(clause.OnConflict)
-	if !ok || oc.OnConstraint != "" || len(oc.TargetWhere.Exprs) > 0 || len(oc.Columns) == 0 {
-		return
-	}
-	m := p.meta(stmt.Schema)
-	if !m.softDeletable() || m.err != nil {
-		return
-	}
-	for i := range m.indexes {
-		if s := &m.indexes[i]; s.unique && s.covers(oc.Columns) {
-			oc.TargetWhere = s.target
-			c.Expression = oc
-			stmt.Clauses["ON CONFLICT"] = c
-			return
-		}
-	}
-}
-
 // translateRestoreError reports a unique violation during Restore (db.Error
 // set by the failed statement) as ErrRestoreConflict, naming the index and
 // keeping the driver's error in the chain.
