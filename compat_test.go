@@ -29,7 +29,7 @@ func TestFirstOrCreateKeepsSearchValues(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {
 		require.NoError(t, e.db.AutoMigrate(&Person{}))
 		cases := map[string]struct {
-			q           func(db *gorm.DB) *gorm.DB
+			q    func(db *gorm.DB) *gorm.DB
 			name string
 			age  int
 		}{
@@ -371,7 +371,7 @@ type (
 	LinkMembership struct {
 		LinkUserID  uint `gorm:"primaryKey"`
 		LinkGroupID uint `gorm:"primaryKey"`
-		DeletedAt  deletedAt
+		DeletedAt   deletedAt
 	}
 )
 
