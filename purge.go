@@ -220,7 +220,11 @@ func chainConds(db *gorm.DB, m *modelMeta) ([]clause.Expression, error) {
 		return nil, fmt.Errorf("softdelete: purge %s: %w", m.schema.Name, stmt.Error)
 	}
 	where, _ := stmt.Statement.Clauses["WHERE"].Expression.(clause.Where)
-	return where.Exprs, nil
+	if len(where.Exprs) == 0 {
+		return nil, nil
+	}
+	// grouped: the retention predicate is ANDed to them as a whole
+	return groupConds(where.Exprs), nil
 }
 
 // skipLocked reports whether candidate rows are locked with FOR UPDATE SKIP LOCKED.
