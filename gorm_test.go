@@ -121,7 +121,9 @@ func TestSeamPrimaryKeyAndMissingWhereMatchGORM(t *testing.T) {
 					func(db *gorm.DB) *gorm.DB { return HardDelete(dry(db), &seamPlain{}) },
 				},
 				"global update allowed": {
-					func(db *gorm.DB) *gorm.DB { return dry(db).Session(&gorm.Session{AllowGlobalUpdate: true}).Delete(&seamPlain{}) },
+					func(db *gorm.DB) *gorm.DB {
+						return dry(db).Session(&gorm.Session{AllowGlobalUpdate: true}).Delete(&seamPlain{})
+					},
 					func(db *gorm.DB) *gorm.DB {
 						return HardDelete(dry(db).Session(&gorm.Session{AllowGlobalUpdate: true}), &seamPlain{})
 					},

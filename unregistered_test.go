@@ -43,13 +43,15 @@ func TestEveryEntryPointNeedsThePlugin(t *testing.T) {
 					_, err := gorm.G[Post](db).Scopes(softdelete.OnlyDeletedStatement).Find(ctx)
 					return err
 				},
-				"Restore":         func() error { return softdelete.Restore(db, &Post{}, "title = ?", "gone").Error },
-				"Restore gorm":    func() error { return softdelete.Restore(db, &legacy).Error },
-				"HardDelete":      func() error { return softdelete.HardDelete(db, &Post{}, "author_id = ?", a.ID).Error },
-				"empty the trash": func() error { return softdelete.HardDelete(db.Scopes(softdelete.OnlyDeleted), &Post{}, "author_id = ?", a.ID).Error },
-				"Delete":          func() error { return db.Delete(&posts[0]).Error },
-				"AutoMigrate":     func() error { return softdelete.AutoMigrate(db, &Post{}) },
-				"IndexSQL":        func() error { _, err := softdelete.IndexSQL(db, &Post{}); return err },
+				"Restore":      func() error { return softdelete.Restore(db, &Post{}, "title = ?", "gone").Error },
+				"Restore gorm": func() error { return softdelete.Restore(db, &legacy).Error },
+				"HardDelete":   func() error { return softdelete.HardDelete(db, &Post{}, "author_id = ?", a.ID).Error },
+				"empty the trash": func() error {
+					return softdelete.HardDelete(db.Scopes(softdelete.OnlyDeleted), &Post{}, "author_id = ?", a.ID).Error
+				},
+				"Delete":      func() error { return db.Delete(&posts[0]).Error },
+				"AutoMigrate": func() error { return softdelete.AutoMigrate(db, &Post{}) },
+				"IndexSQL":    func() error { _, err := softdelete.IndexSQL(db, &Post{}); return err },
 				"Purge": func() error {
 					_, err := softdelete.Purge(ctx, db, &Post{}, softdelete.PurgeOptions{OlderThan: 1})
 					return err
