@@ -463,3 +463,17 @@ func TestSavingAParentWithADeletedChildLoaded(t *testing.T) {
 		assert.Zero(t, e.count(t, "SELECT count(*) FROM pets WHERE id = 999"))
 	})
 }
+
+func TestChainAfterACascadeIsLeftOutsideTheTransaction(t *testing.T) {
+	noTx := setup{cfg: func(c *gorm.Config) { c.SkipDefaultTransaction = true }}
+	eachDBWith(t, noTx, func(t *testing.T, e *env) {
+		a, _ := e.seedPosts(t, 2)
+		q := e.db.Where("name = ?", "ann")
+		require.NoError(t, q.Delete(&Author{}).Error)
+		_, inTx := q.Statement.ConnPool.(gorm.TxCommitter)
+		assert.False(t, inTx, "the plugin's own transaction is not left on the caller's statement")
+		assert.EqualValues(t, 2, e.count(t, "SELECT count(*) FROM posts WHERE deleted_at IS NOT NULL"))
+		require.NoError(t, softdelete.Restore(e.db, &Author{}, a.ID).Error)
+		assert.EqualValues(t, 2, e.count(t, "SELECT count(*) FROM posts WHERE deleted_at IS NULL"))
+	})
+}

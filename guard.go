@@ -136,7 +136,14 @@ func upsertWrites(stmt *gorm.Statement, m *modelMeta) bool {
 // isColumn reports whether name (a column or field name, in any spelling
 // GORM resolves) designates the soft-delete column.
 func isColumn(m *modelMeta, name string) bool {
-	return name == m.field.DBName || m.schema.LookUpField(name) == m.field || strings.EqualFold(name, m.field.DBName)
+	return name == m.field.DBName || m.schema.LookUpField(name) == m.field || looseName(name) == looseName(m.field.DBName)
+}
+
+// looseName folds case and drops underscores, so every spelling a naming
+// strategy may map to the column ("deletedAt", "DELETED_AT", "DeletedAt")
+// compares equal, whatever the GORM version resolves itself.
+func looseName(name string) string {
+	return strings.ToLower(strings.ReplaceAll(name, "_", ""))
 }
 
 // guardUpdate refuses Update(s)/UpdateColumn(s)/Save writing the column.

@@ -174,7 +174,7 @@ func TestReadsAreFiltered(t *testing.T) {
 			ps, err := gorm.G[Post](db).Order("id").Find(context.Background())
 			require.NoError(t, err)
 			assert.Equal(t, []string{"p1", "p3", "p4"}, titles(ps))
-			n, err := gorm.G[Post](db).Count(context.Background(), "*")
+			n, err := gorm.G[Post](db).Where("id > ?", 0).Count(context.Background(), "*")
 			require.NoError(t, err)
 			assert.EqualValues(t, 3, n)
 			_, err = gorm.G[Post](db).Where("id = ?", f.p2.ID).First(context.Background())

@@ -17,8 +17,9 @@ const (
 
 // txState is what atomic started for one statement.
 type txState struct {
-	own       *gorm.DB // a transaction of the plugin's own
-	savepoint bool     // a savepoint inside the caller's transaction
+	own       *gorm.DB      // a transaction of the plugin's own
+	pool      gorm.ConnPool // the statement's pool before own replaced it
+	savepoint bool          // a savepoint inside the caller's transaction
 }
 
 func (txState) Name() string                   { return txKey }
@@ -51,8 +52,8 @@ func atomic(db *gorm.DB) error {
 	if tx.Error != nil {
 		return db.AddError(tx.Error)
 	}
+	db.Statement.AddClause(txState{own: tx, pool: db.Statement.ConnPool})
 	db.Statement.ConnPool = tx.Statement.ConnPool
-	db.Statement.AddClause(txState{own: tx})
 	return nil
 }
 
@@ -65,19 +66,31 @@ func exec(db *gorm.DB, sql string) error {
 }
 
 // endTransaction commits (or, after an error, rolls back) what atomic
-// started. It runs last in the delete processor (see endVerb).
+// started, and leaves the statement as it was before (its own pool, no
+// transaction state), so a chain reused afterwards starts afresh. It runs
+// last in the delete processor (see endVerb). A failed rollback is reported
+// with the statement's error.
 func endTransaction(db *gorm.DB) {
-	state, ok := db.Statement.Clauses[txKey].Expression.(txState)
-	switch {
-	case !ok:
+	stmt := db.Statement
+	state, ok := stmt.Clauses[txKey].Expression.(txState)
+	if !ok {
 		return
+	}
+	delete(stmt.Clauses, txKey)
+	switch {
 	case state.savepoint && db.Error != nil:
-		_ = exec(db, "ROLLBACK TO SAVEPOINT "+savepoint) // the statement's error is the one reported
+		if err := exec(db, "ROLLBACK TO SAVEPOINT "+savepoint); err != nil {
+			db.Error = fmt.Errorf("%w (rollback to savepoint: %w)", db.Error, err)
+		}
 	case state.savepoint:
 		_ = db.AddError(exec(db, "RELEASE SAVEPOINT "+savepoint))
 	case db.Error != nil:
-		state.own.Rollback()
+		stmt.ConnPool = state.pool
+		if err := state.own.Rollback().Error; err != nil {
+			db.Error = fmt.Errorf("%w (rollback: %w)", db.Error, err)
+		}
 	default:
+		stmt.ConnPool = state.pool
 		commit(db, state.own)
 	}
 }
