@@ -80,3 +80,20 @@ func TestEveryEntryPointNeedsThePlugin(t *testing.T) {
 		})
 	}
 }
+
+// DeletedAt filters reads by itself, plugin or not; its filter must leave
+// GORM's read-back of the WHERE working there too.
+func TestFirstOrCreateWithoutThePlugin(t *testing.T) {
+	for _, target := range testdb.Targets(t) {
+		t.Run(target, func(t *testing.T) {
+			db := testdb.Open(t, target, &gorm.Config{Logger: logger.Discard})
+			require.NoError(t, db.AutoMigrate(&Person{}))
+			var p Person
+			require.NoError(t, db.Where(&Person{Name: "bob", Age: 40}).FirstOrCreate(&p).Error)
+			var stored Person
+			require.NoError(t, db.Raw("SELECT * FROM people WHERE id = ?", p.ID).Scan(&stored).Error)
+			assert.Equal(t, "bob", stored.Name)
+			assert.Equal(t, 40, stored.Age)
+		})
+	}
+}
