@@ -105,7 +105,12 @@ func (p *Plugin) startVerb(db *gorm.DB) {
 	case verbHard:
 		stmt.Unscoped = true
 	case verbDelete:
-		stmt.Context = context.WithValue(stmt.Context, timestampKey{}, p.timestamp(db))
+		ts, err := p.cascadeTimestamp(db, p.meta(stmt.Schema), p.timestamp(db))
+		if err != nil {
+			_ = db.AddError(err)
+			return
+		}
+		stmt.Context = context.WithValue(stmt.Context, timestampKey{}, ts)
 	}
 }
 

@@ -244,9 +244,32 @@ func lockRoots(db *gorm.DB, root rowSet) error {
 	return db.AddError(err)
 }
 
-// cascadeDelete soft-deletes the cascade children of the statement's rows.
-func (p *Plugin) cascadeDelete(db *gorm.DB, m *modelMeta, ts time.Time, actor any) error {
-	return p.runCascade(db, m, opDelete, ts, actor)
+// cascadeDelete soft-deletes the cascade children of the statement's rows and
+// returns the timestamp it stamped them with: ts, or (when own) past the
+// newest tombstone below, so children deleted earlier never share it (see
+// cascadeTimestamp). A timestamp shared with GORM's association step is
+// already past it and used as it is.
+func (p *Plugin) cascadeDelete(db *gorm.DB, m *modelMeta, ts time.Time, own bool, actor any) (time.Time, error) {
+	if len(m.cascades) == 0 {
+		return ts, nil
+	}
+	if err := atomic(db); err != nil {
+		return ts, err
+	}
+	root := p.rootSet(db, m, opDelete)
+	if lockRoots(db, root) != nil {
+		return ts, db.Error
+	}
+	if own {
+		var err error
+		if ts, err = p.cascadeTimestamp(db, m, ts); err != nil {
+			return ts, db.AddError(err)
+		}
+	}
+	if err := p.cascade(db, root, opDelete, ts, actor, []*schema.Schema{m.schema}); err != nil {
+		return ts, db.AddError(err)
+	}
+	return ts, nil
 }
 
 // cascadeRestore restores the children deleted together with the statement's rows.
@@ -269,9 +292,6 @@ func (p *Plugin) runCascade(db *gorm.DB, m *modelMeta, op cascadeOp, ts time.Tim
 		return err
 	}
 	root := p.rootSet(db, m, op)
-	if op == opDelete && lockRoots(db, root) != nil {
-		return db.Error
-	}
 	if err := p.cascade(db, root, op, ts, actor, []*schema.Schema{m.schema}); err != nil {
 		return db.AddError(err)
 	}

@@ -477,3 +477,27 @@ func TestChainAfterACascadeIsLeftOutsideTheTransaction(t *testing.T) {
 		assert.EqualValues(t, 2, e.count(t, "SELECT count(*) FROM posts WHERE deleted_at IS NULL"))
 	})
 }
+
+// A clock that steps back (NTP), a coarse clock, or two deletes in one tick
+// must not let a child deleted on its own share its parent's timestamp: the
+// parent's restore would bring it back (issue 12).
+func TestClockSteppingBackMakesNoZombie(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		a, posts := e.seedPosts(t, 2)
+		require.NoError(t, e.db.Create(&Comment{PostID: posts[1].ID, Body: "c"}).Error)
+		require.NoError(t, e.db.Delete(&posts[0]).Error) // on its own, at T
+		own := *e.deletedAt(t, "posts", posts[0].ID)
+		e.clock.Advance(-time.Hour)
+		e.clock.Advance(time.Hour) // stepped back onto T
+		require.NoError(t, e.db.Delete(&a).Error)
+		assert.True(t, a.DeletedAt.Time.After(own), "the parent's timestamp is past the child's")
+		assert.True(t, a.DeletedAt.Time.Equal(*e.deletedAt(t, "authors", a.ID)), "written back as stored")
+		assert.True(t, a.DeletedAt.Time.Equal(*e.deletedAt(t, "posts", posts[1].ID)), "one timestamp for the delete")
+		assert.True(t, a.DeletedAt.Time.Equal(*e.deletedAt(t, "comments", 1)), "down to the grandchildren")
+
+		require.NoError(t, softdelete.Restore(e.db, &a).Error)
+		assert.Nil(t, e.deletedAt(t, "posts", posts[1].ID), "deleted with the parent: back")
+		assert.NotNil(t, e.deletedAt(t, "posts", posts[0].ID), "deleted on its own: stays deleted")
+		assert.True(t, own.Equal(*e.deletedAt(t, "posts", posts[0].ID)))
+	})
+}

@@ -19,7 +19,7 @@ func (p *Plugin) softDelete(db *gorm.DB, m *modelMeta) {
 		_ = db.AddError(gorm.ErrMissingWhereClause)
 		return
 	}
-	ts := p.deleteTimestamp(db)
+	ts, shared := p.deleteTimestamp(db)
 	actor, err := p.actorValue(stmt, m)
 	if err != nil {
 		_ = db.AddError(err)
@@ -29,7 +29,7 @@ func (p *Plugin) softDelete(db *gorm.DB, m *modelMeta) {
 		addPredicate(stmt, clause.Neq{Column: m.column(), Value: nil})
 	}
 	addPredicate(stmt, clause.Eq{Column: m.column(), Value: nil})
-	if p.cascadeDelete(db, m, ts, actor) != nil {
+	if ts, err = p.cascadeDelete(db, m, ts, !shared, actor); err != nil {
 		return
 	}
 	buildUpdate(stmt, m.deleteSet(ts, actor))
@@ -37,12 +37,12 @@ func (p *Plugin) softDelete(db *gorm.DB, m *modelMeta) {
 }
 
 // deleteTimestamp is the timestamp of a soft delete: the one its root delete
-// shares through the context (see startVerb), or a new one.
-func (p *Plugin) deleteTimestamp(db *gorm.DB) time.Time {
+// shares through the context (see startVerb; shared is true), or a new one.
+func (p *Plugin) deleteTimestamp(db *gorm.DB) (ts time.Time, shared bool) {
 	if ts, ok := db.Statement.Context.Value(timestampKey{}).(time.Time); ok {
-		return ts
+		return ts, true
 	}
-	return p.timestamp(db)
+	return p.timestamp(db), false
 }
 
 // deleteSet is the SET of a soft delete.

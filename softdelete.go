@@ -105,6 +105,7 @@ type Plugin struct {
 
 	metas  sync.Map // *schema.Schema -> *modelMeta (nil entries for models without the field)
 	tables sync.Map // table name -> string (soft-delete column), see AutoMigrate
+	reach  sync.Map // *schema.Schema -> []cascadeTable, see cascadeTables
 }
 
 var _ gorm.Plugin = (*Plugin)(nil)

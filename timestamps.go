@@ -1,0 +1,115 @@
+package softdelete
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/schema"
+)
+
+// Zombie-free restore brings back the cascade children whose deletion
+// timestamp equals their parent's. That needs no unique clock if a cascading
+// delete never takes a timestamp an earlier tombstone below it already holds:
+// after an NTP step back, with a coarse WithClock, or with two deletes in one
+// tick, a child deleted on its own could otherwise share its parent's
+// timestamp and come back with it. cascadeTimestamp therefore moves the
+// timestamp of a cascading delete past the newest tombstone of every table
+// the cascade reaches — one statement, an index lookup per table (the
+// soft-delete column is indexed in Model and gorm.Model).
+
+// timestampStep is the smallest distinct stored timestamp: deletion
+// timestamps are written truncated to microseconds.
+const timestampStep = time.Microsecond
+
+// cascadeTable is one table a cascading delete reaches.
+type cascadeTable struct {
+	table, column string
+}
+
+// cascadeTables returns the tables below m through softdelete:"cascade"
+// relations, recursively (m's own table when it cascades to itself),
+// computed once per model.
+func (p *Plugin) cascadeTables(m *modelMeta) []cascadeTable {
+	if len(m.cascades) == 0 {
+		return nil
+	}
+	if v, ok := p.reach.Load(m.schema); ok {
+		return v.([]cascadeTable)
+	}
+	var tables []cascadeTable
+	seen := map[*schema.Schema]bool{}
+	var walk func(*modelMeta)
+	walk = func(cur *modelMeta) {
+		for _, rel := range cur.cascades {
+			if seen[rel.FieldSchema] {
+				continue
+			}
+			seen[rel.FieldSchema] = true
+			cm := p.meta(rel.FieldSchema)
+			tables = append(tables, cascadeTable{table: cm.schema.Table, column: cm.field.DBName})
+			walk(cm)
+		}
+	}
+	walk(m)
+	v, _ := p.reach.LoadOrStore(m.schema, tables)
+	return v.([]cascadeTable)
+}
+
+// cascadeTimestamp returns ts, or just after the newest tombstone of the
+// tables a cascading delete of m reaches when that is not older than ts.
+func (p *Plugin) cascadeTimestamp(db *gorm.DB, m *modelMeta, ts time.Time) (time.Time, error) {
+	tables := p.cascadeTables(m)
+	if len(tables) == 0 || db.DryRun {
+		return ts, nil
+	}
+	parts := make([]string, len(tables))
+	for i, t := range tables {
+		parts[i] = "SELECT MAX(" + db.Statement.Quote(t.column) + ") FROM " + db.Statement.Quote(t.table)
+	}
+	rows, err := db.Session(&gorm.Session{NewDB: true}).Raw(strings.Join(parts, " UNION ALL ")).Rows()
+	if err != nil {
+		return ts, fmt.Errorf("softdelete: newest tombstone below %s: %w", m.schema.Table, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v any
+		if err := rows.Scan(&v); err != nil {
+			return ts, fmt.Errorf("softdelete: newest tombstone below %s: %w", m.schema.Table, err)
+		}
+		if newest, ok := parseTimestamp(v); ok && !newest.Before(ts) {
+			ts = newest.UTC().Truncate(timestampStep).Add(timestampStep)
+		}
+	}
+	return ts, rows.Err()
+}
+
+// sqliteTimeLayouts are the text forms SQLite drivers store times in.
+var sqliteTimeLayouts = []string{
+	"2006-01-02 15:04:05.999999999-07:00",
+	"2006-01-02T15:04:05.999999999-07:00",
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02T15:04:05.999999999Z07:00",
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02T15:04:05.999999999",
+}
+
+// parseTimestamp reads an aggregated timestamp: a time.Time, or the text an
+// aggregate returns where times are stored as text (SQLite). ok is false for
+// NULL (no tombstone) and for text in no known layout.
+func parseTimestamp(v any) (time.Time, bool) {
+	switch t := v.(type) {
+	case time.Time:
+		return t, true
+	case []byte:
+		return parseTimestamp(string(t))
+	case string:
+		for _, layout := range sqliteTimeLayouts {
+			if parsed, err := time.Parse(layout, t); err == nil {
+				return parsed, true
+			}
+		}
+	}
+	return time.Time{}, false
+}
