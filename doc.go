@@ -39,6 +39,20 @@
 //
 // Associations keep their own default: db.Preload("Posts", softdelete.WithDeleted).
 // db.Unscoped() switches every filter and guard off, as in plain GORM.
+// GORM's generics API drops the chain of the *gorm.DB it is given, scopes
+// included; pass the scope to it instead:
+//
+//	gorm.G[Post](db, softdelete.OnlyDeletedClause).Find(ctx)
+//	gorm.G[Post](db).Scopes(softdelete.WithDeletedStatement).Find(ctx)
+//
+// # A drop-in
+//
+// Registering the plugin changes no GORM behaviour except the intended
+// differences the README lists (the write guard, OR grouping, UTC/µs
+// timestamps, ...): GORM features that read a statement back
+// (FirstOrInit/FirstOrCreate, association mode, Save's fallback) keep
+// working, verbs called inside hooks act on a statement of their own, and
+// every entry point fails with ErrNotRegistered when db.Use was forgotten.
 //
 // # Restoring
 //
