@@ -157,3 +157,24 @@ func Example_guard() {
 	fmt.Println(errors.Is(err, softdelete.ErrDeletedAtWrite))
 	// Output: true
 }
+
+func ExampleOnlyDeletedClause() {
+	db := exampleDB()
+	db.Where("title = ?", "binned").Delete(&Article{})
+	ctx := context.Background()
+
+	// gorm.G starts a new statement from db: pass the scope to it, not to db
+	trash, _ := gorm.G[Article](db, softdelete.OnlyDeletedClause).Find(ctx)
+	all, _ := gorm.G[Article](db).Scopes(softdelete.WithDeletedStatement).Find(ctx)
+	fmt.Println(len(trash), trash[0].Title, "of", len(all))
+	// Output: 1 binned of 2
+}
+
+func ExampleErrNotRegistered() {
+	db, _ := gorm.Open(sqlite.Open("file::memory:"), &gorm.Config{Logger: logger.Discard})
+	db.AutoMigrate(&Article{})
+	// db.Use(softdelete.New()) forgotten: the trash is not emptied, nothing is deleted
+	err := softdelete.HardDelete(db.Scopes(softdelete.OnlyDeleted), &Article{}).Error
+	fmt.Println(errors.Is(err, softdelete.ErrNotRegistered))
+	// Output: true
+}
