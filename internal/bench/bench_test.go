@@ -6,7 +6,7 @@ import (
 
 // The benchmarks run only with -bench; plain go test runs none of them.
 // Sub-benchmark names are operation/implementation; compare with benchstat
-// or run go run ./internal/bench/cmd/report for interleaved medians.
+// or run go run ./cmd/report (in internal/bench) for interleaved medians.
 
 // BenchmarkBuild is benchmark 1: statement building only (DryRun).
 func BenchmarkBuild(b *testing.B) {

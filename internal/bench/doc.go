@@ -9,7 +9,7 @@
 //
 // Every comparison is a Group of Cases, one per implementation, each a
 // testing.B benchmark body. The *_test.go files run them as ordinary Go
-// benchmarks (go test -bench . ./internal/bench); cmd/report runs them
+// benchmarks (go test -bench . in internal/bench, a module of its own); cmd/report runs them
 // interleaved with testing.Benchmark, takes medians and writes the report
 // into README.md. Plain go test runs only the correctness checks
 // (statement stability, query plans, sanity of the benchmark bodies), never
