@@ -15,11 +15,14 @@ import (
 func (p *Plugin) softDelete(db *gorm.DB, m *modelMeta) {
 	stmt := db.Statement
 	addPrimaryKeyConds(stmt)
+	ts, shared := p.deleteTimestamp(db)
 	if !hasConditions(stmt) {
+		// rendered first, as GORM renders a refused delete (DryRun shows it)
+		addPredicate(stmt, clause.Eq{Column: m.column(), Value: nil})
+		buildUpdate(stmt, m.deleteSet(ts, nil))
 		_ = db.AddError(gorm.ErrMissingWhereClause)
 		return
 	}
-	ts, shared := p.deleteTimestamp(db)
 	actor, err := p.actorValue(stmt, m)
 	if err != nil {
 		_ = db.AddError(err)
