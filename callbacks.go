@@ -62,6 +62,18 @@ func (*verbState) Name() string                   { return verbKey }
 func (*verbState) Build(clause.Builder)           {}
 func (s *verbState) MergeClause(c *clause.Clause) { c.Expression = s }
 
+// runVerb runs a verb through the delete processor on db's next statement
+// (a new one for a root or a hook's session, never a clone of an in-flight
+// statement), or fails it when the plugin is not registered.
+func runVerb(db *gorm.DB, v verb, name string, value any, conds []any) *gorm.DB {
+	tx := db.Clauses(&verbState{verb: v})
+	if pluginOf(tx) == nil {
+		_ = tx.AddError(notRegistered(name))
+		return tx
+	}
+	return tx.Delete(value, conds...)
+}
+
 // verbOf returns the statement's verb state, or nil for a plain Delete.
 func verbOf(stmt *gorm.Statement) *verbState {
 	s, _ := stmt.Clauses[verbKey].Expression.(*verbState)

@@ -21,12 +21,7 @@ import (
 // without the plugin registered with ErrNotRegistered. BeforeDelete and
 // AfterDelete hooks run, as for db.Unscoped().Delete.
 func HardDelete(db *gorm.DB, value any, conds ...any) *gorm.DB {
-	tx := db.Clauses(&verbState{verb: verbHard})
-	if pluginOf(tx) == nil {
-		_ = tx.AddError(notRegistered("HardDelete"))
-		return tx
-	}
-	return tx.Delete(value, conds...)
+	return runVerb(db, verbHard, "HardDelete", value, conds)
 }
 
 // hardDelete renders the DELETE (honouring OnlyDeleted, which then counts as

@@ -28,12 +28,7 @@ import (
 // their own hooks. It may be called inside any hook: it acts on a statement
 // of its own.
 func Restore(db *gorm.DB, value any, conds ...any) *gorm.DB {
-	tx := db.Clauses(&verbState{verb: verbRestore})
-	if pluginOf(tx) == nil {
-		_ = tx.AddError(notRegistered("Restore"))
-		return tx
-	}
-	return tx.Delete(value, conds...)
+	return runVerb(db, verbRestore, "Restore", value, conds)
 }
 
 // restore renders UPDATE t SET deleted_at = NULL WHERE <conds> AND deleted_at IS NOT NULL,

@@ -74,6 +74,13 @@ func (c *clock) Advance(d time.Duration) time.Time {
 	return c.now
 }
 
+// Set moves the clock to t, forwards or backwards (an NTP step).
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
 // quietConfig returns a gorm.Config that logs nothing: the concurrent tests
 // provoke expected errors by the thousand.
 func quietConfig() *gorm.Config { return &gorm.Config{Logger: logger.Discard} }
