@@ -23,8 +23,9 @@
 //
 // with one UTC timestamp (microsecond precision) that is also written back
 // into post. Without conditions it fails with gorm.ErrMissingWhereClause.
-// Conditions that could hold an OR or a comment are parenthesised as a whole
-// before the predicate is ANDed, so no raw SQL can bypass it.
+// The SQL is GORM's own filter's wherever that filter is right; conditions
+// that could let an OR or a comment bypass it are parenthesised as a whole
+// before the predicate is ANDed, so no raw SQL can.
 // Models using GORM's gorm.DeletedAt work too: GORM keeps filtering them and
 // the plugin adds everything else.
 //

@@ -83,10 +83,11 @@ func groupForGorm(stmt *gorm.Statement, clauses []clause.Interface) {
 	if !ok || len(where.Exprs) == 0 {
 		return
 	}
-	if grouped := groupConds(where.Exprs); &grouped[0] != &where.Exprs[0] {
-		c.Expression = clause.Where{Exprs: grouped}
-		stmt.Clauses["WHERE"] = c
+	if safeConds(gormConds(where.Exprs)) {
+		return // GORM's own clause gets it right, and its SQL stays GORM's
 	}
+	c.Expression = clause.Where{Exprs: []clause.Expression{group(where.Exprs)}}
+	stmt.Clauses["WHERE"] = c
 }
 
 // groupJoins groups the conditions of relation joins (Joins("Author",
@@ -135,30 +136,52 @@ func filteredRelation(s *schema.Schema, path string) bool {
 }
 
 // groupConds returns conditions that can take " AND pred" after them and
-// keep the meaning GORM gives them alone: the conditions themselves when
-// they are plain (so the SQL stays exactly GORM's), else one expression
-// rendered in parentheses. Only GORM's own clause types are used, so GORM
-// can still read the conditions back (FirstOrInit/FirstOrCreate take their
+// keep the meaning GORM gives them alone. When GORM's own soft-delete clause
+// would get that right it gets exactly its result (gormConds), so the SQL
+// text is GORM's; otherwise the conditions become one expression rendered in
+// parentheses (group). Only GORM's own clause types are used, so GORM can
+// still read the conditions back (FirstOrInit/FirstOrCreate take their
 // search values from clause.Eq and clause.AndConditions).
 func groupConds(exprs []clause.Expression) []clause.Expression {
-	if len(exprs) == 1 {
-		if and, ok := exprs[0].(clause.AndConditions); ok && len(and.Exprs) > 1 {
-			// Alone, a group is rendered as a WHERE of its own (a leading lone
-			// Or moves); next to the predicate, as a nested group (it does not).
-			if reorders(and.Exprs) {
-				return []clause.Expression{group(and.Exprs)}
-			}
-			return exprs
-		}
-	}
-	if plain(exprs) {
-		return exprs
+	if conds := gormConds(exprs); safeConds(conds) {
+		return conds
 	}
 	return []clause.Expression{group(exprs)}
 }
 
+// gormConds returns conditions as GORM's soft-delete clause
+// (gorm.SoftDeleteQueryClause) leaves them before it appends its predicate:
+// a lone Or anywhere makes them one clause.And group.
+func gormConds(exprs []clause.Expression) []clause.Expression {
+	for _, e := range exprs {
+		if or, ok := e.(clause.OrConditions); ok && len(or.Exprs) == 1 {
+			return []clause.Expression{clause.And(exprs...)}
+		}
+	}
+	return exprs
+}
+
+// safeConds reports whether conditions, rendered by clause.Where with the
+// predicate ANDed after (or before) them, mean what they mean alone: every
+// one is an operand an AND cannot split (safeOperand), and a lone group is
+// not one that clause.Where would have reordered when rendering it alone.
+func safeConds(conds []clause.Expression) bool {
+	if len(conds) == 1 {
+		if and, ok := conds[0].(clause.AndConditions); ok && len(and.Exprs) > 1 && reorders(and.Exprs) {
+			return false
+		}
+	}
+	for _, e := range conds {
+		if !safeOperand(e) {
+			return false
+		}
+	}
+	return true
+}
+
 // reorders reports whether group(exprs) renders differently from
-// clause.AndConditions{exprs}: a leading lone Or, or a trailing line comment.
+// clause.AndConditions{exprs}: a leading lone Or (clause.Where.Build moves
+// it, a nested group does not), or a trailing line comment.
 func reorders(exprs []clause.Expression) bool {
 	if or, ok := exprs[0].(clause.OrConditions); ok && len(or.Exprs) == 1 {
 		return true
@@ -170,6 +193,154 @@ func reorders(exprs []clause.Expression) bool {
 		return openComment(e.SQL)
 	}
 	return false
+}
+
+// safeOperand reports whether a condition, as one operand of a WHERE of
+// several, renders as a unit an AND cannot split. clause.Where parenthesises
+// raw SQL holding " AND " or " OR " itself (and a lone group's raw
+// condition), so only an OR it misses — after a newline, a tab or a
+// parenthesis, in an expression argument — or a comment is a problem.
+func safeOperand(e clause.Expression) bool {
+	switch v := e.(type) {
+	case clause.Eq, clause.Neq, clause.IN, clause.Gt, clause.Gte, clause.Lt, clause.Lte, clause.Like:
+		return true
+	case clause.Expr:
+		return safeRaw(v.SQL, v.Vars, true)
+	case clause.NamedExpr:
+		return safeRaw(v.SQL, v.Vars, true)
+	case clause.AndConditions:
+		if len(v.Exprs) == 1 {
+			if x, ok := v.Exprs[0].(clause.Expr); ok {
+				return safeRaw(x.SQL, x.Vars, true)
+			}
+			return safeBare(v.Exprs[0])
+		}
+		return commentFree(v.Exprs)
+	case clause.OrConditions:
+		return len(v.Exprs) > 1 && commentFree(v.Exprs) // a lone Or is joined with OR
+	case clause.NotConditions:
+		return safeNot(v)
+	case clause.Where:
+		return safeNested(v)
+	}
+	return false
+}
+
+// safeBare reports whether a condition rendered with no parentheses of
+// GORM's around it (alone in a group) is a unit an AND cannot split.
+func safeBare(e clause.Expression) bool {
+	switch v := e.(type) {
+	case clause.Expr:
+		return safeRaw(v.SQL, v.Vars, false)
+	case clause.NamedExpr:
+		return safeRaw(v.SQL, v.Vars, false)
+	case clause.AndConditions:
+		if len(v.Exprs) == 1 {
+			return safeBare(v.Exprs[0])
+		}
+		return commentFree(v.Exprs)
+	case clause.OrConditions:
+		if len(v.Exprs) == 1 {
+			return safeBare(v.Exprs[0])
+		}
+		return commentFree(v.Exprs)
+	}
+	return safeOperand(e)
+}
+
+// safeNot reports whether a Not renders as a unit: several conditions, or
+// negated structured comparisons, are; one raw condition is when Not.Build
+// parenthesises it (clause.Expr holding " AND " or " OR ") or holds no OR.
+func safeNot(not clause.NotConditions) bool {
+	if len(not.Exprs) != 1 {
+		return commentFree(not.Exprs)
+	}
+	switch v := not.Exprs[0].(type) {
+	case clause.Eq, clause.Neq, clause.IN, clause.Gt, clause.Gte, clause.Lt, clause.Lte, clause.Like:
+		return true
+	case clause.Expr:
+		return safeRaw(v.SQL, v.Vars, true)
+	case clause.NamedExpr:
+		return safeRaw(v.SQL, v.Vars, false)
+	}
+	return false
+}
+
+// safeNested reports whether a nested clause.Where (association mode builds
+// them), rendered bare as clause.Where.Build renders it, is a unit.
+func safeNested(w clause.Where) bool {
+	inner := whereExprs(w)
+	switch len(inner) {
+	case 0:
+		return true
+	case 1:
+		return safeBare(inner[0])
+	}
+	for _, e := range inner {
+		if or, ok := e.(clause.OrConditions); (ok && len(or.Exprs) == 1) || !safeOperand(e) {
+			return false
+		}
+	}
+	return true
+}
+
+// commentFree reports whether no raw SQL in conditions (at any depth) holds
+// a comment, which could swallow what follows it.
+func commentFree(exprs []clause.Expression) bool {
+	for _, e := range exprs {
+		switch v := e.(type) {
+		case clause.Expr:
+			if hasComment(v.SQL) {
+				return false
+			}
+		case clause.NamedExpr:
+			if hasComment(v.SQL) {
+				return false
+			}
+		case clause.AndConditions:
+			if !commentFree(v.Exprs) {
+				return false
+			}
+		case clause.OrConditions:
+			if !commentFree(v.Exprs) {
+				return false
+			}
+		case clause.NotConditions:
+			if !commentFree(v.Exprs) {
+				return false
+			}
+		case clause.Where:
+			if !commentFree(v.Exprs) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// safeRaw reports whether raw SQL is a unit: no comment, and either
+// parenthesised by GORM (gormWraps: it holds " AND " or " OR ") or without
+// an OR and without expression arguments (written into the SQL as they are).
+func safeRaw(sql string, vars []any, gormWraps bool) bool {
+	if hasComment(sql) {
+		return false
+	}
+	if gormWraps && wrappedByGORM(sql) {
+		return true
+	}
+	return !hasOr(sql) && plainVars(vars)
+}
+
+// wrappedByGORM reports whether clause.Where (and Not) parenthesise raw SQL
+// next to other conditions: when it holds " AND " or " OR ".
+func wrappedByGORM(sql string) bool {
+	upper := strings.ToUpper(sql)
+	return strings.Contains(upper, clause.AndWithSpace) || strings.Contains(upper, clause.OrWithSpace)
+}
+
+// hasComment reports whether raw SQL holds a comment marker.
+func hasComment(sql string) bool {
+	return strings.Contains(sql, "--") || strings.Contains(sql, "/*")
 }
 
 // group renders several conditions as GORM's WHERE would, in parentheses:
@@ -273,60 +444,6 @@ func openComment(sql string) bool {
 	return i >= 0 && !strings.Contains(sql[i:], "\n")
 }
 
-// plain reports whether conditions can take "AND pred" after them without
-// parentheses: each is a structured comparison (col = ?, col IN ...), raw
-// SQL without the word OR or a comment, or a group GORM renders in
-// parentheses itself. Those render joined by AND, which binds tighter than
-// anything but parentheses, so the SQL stays exactly what GORM writes.
-// Anything else (a lone Or, Not over raw SQL, raw SQL that might hold an
-// OR) is parenthesised as a whole.
-func plain(exprs []clause.Expression) bool {
-	for _, e := range exprs {
-		if !plainExpr(e) {
-			return false
-		}
-	}
-	return true
-}
-
-// plainExpr reports whether one condition is plain (see plain).
-func plainExpr(e clause.Expression) bool {
-	switch v := e.(type) {
-	case clause.Eq, clause.Neq, clause.IN, clause.Gt, clause.Gte, clause.Lt, clause.Lte, clause.Like:
-		return true
-	case clause.Expr:
-		return plainSQL(v.SQL) && plainVars(v.Vars)
-	case clause.NamedExpr:
-		return plainSQL(v.SQL) && plainVars(v.Vars)
-	case clause.AndConditions:
-		// several render in parentheses; one renders bare
-		return len(v.Exprs) > 1 || (len(v.Exprs) == 1 && plainExpr(v.Exprs[0]))
-	case clause.Where:
-		// a nested Where (association mode builds them) renders bare
-		return plain(whereExprs(v))
-	case clause.OrConditions:
-		return len(v.Exprs) > 1 // a lone Or is joined to its neighbours with OR
-	case clause.NotConditions:
-		return plainNot(v)
-	}
-	return false
-}
-
-// plainNot reports whether a Not renders as one unit that an AND cannot
-// split: negated structured comparisons ("a <> 1", in parentheses when
-// several). A Not over raw SQL renders "NOT <sql>", where an OR inside binds
-// looser than the NOT.
-func plainNot(not clause.NotConditions) bool {
-	for _, e := range not.Exprs {
-		switch e.(type) {
-		case clause.Eq, clause.Neq, clause.IN, clause.Gt, clause.Gte, clause.Lt, clause.Lte, clause.Like:
-		default:
-			return false
-		}
-	}
-	return true
-}
-
 // plainVars reports whether raw SQL's arguments are values: an expression
 // argument (gorm.Expr("a OR b") for a "?") is written into the SQL as it is.
 func plainVars(vars []any) bool {
@@ -338,20 +455,17 @@ func plainVars(vars []any) bool {
 	return true
 }
 
-// plainSQL reports whether raw SQL has no comment and no OR that could be an
-// operator: "or" (any case) not glued to a letter, underscore or $ on either
-// side. A false alarm ("x1or", 'a or b' in a string) only adds parentheses.
-func plainSQL(sql string) bool {
-	if strings.Contains(sql, "--") || strings.Contains(sql, "/*") {
-		return false
-	}
+// hasOr reports whether raw SQL may hold an OR operator: "or" (any case)
+// not glued to a letter, underscore or $ on either side. A false alarm
+// ("x1or", 'a or b' in a string) only adds parentheses.
+func hasOr(sql string) bool {
 	for i := 0; i+1 < len(sql); i++ {
 		if (sql[i]|0x20) == 'o' && (sql[i+1]|0x20) == 'r' &&
 			(i == 0 || !wordChar(sql[i-1])) && (i+2 == len(sql) || !wordChar(sql[i+2])) {
-			return false
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 // wordChar reports whether b glues to a keyword: a letter, _ or $.

@@ -24,9 +24,35 @@ var miscScenarios = []scenario{
 		var us []User
 		return dry(c.db.Session(&gorm.Session{DryRun: true}).Where("name = ?", "a").Or("name = ?", "b").Find(&us))
 	}},
-	{name: "DryRun/lone Or", differs: []string{"or-grouping"}, run: func(c *call) (any, error) {
+	{name: "DryRun/lone Or", run: func(c *call) (any, error) {
 		var us []User
 		return dry(c.db.Session(&gorm.Session{DryRun: true}).Or("name = ?", "a").Find(&us))
+	}},
+	{name: "DryRun/lone Or with Count", run: func(c *call) (any, error) {
+		var n int64
+		return dry(c.db.Session(&gorm.Session{DryRun: true}).Model(&User{}).Or("name = ?", "a").Count(&n))
+	}},
+	{name: "DryRun/Where then a group holding an Or", run: func(c *call) (any, error) {
+		var us []User
+		return dry(c.db.Session(&gorm.Session{DryRun: true}).Where("name = ?", "a").Where(c.db.Or("name = ?", "b")).Find(&us))
+	}},
+	{name: "DryRun/Not raw", run: func(c *call) (any, error) {
+		var us []User
+		return dry(c.db.Session(&gorm.Session{DryRun: true}).Not("name = ?", "a").Find(&us))
+	}},
+	{name: "DryRun/Not raw with OR", run: func(c *call) (any, error) {
+		var us []User
+		return dry(c.db.Session(&gorm.Session{DryRun: true}).Not("name = ? OR age = ?", "a", 3).Find(&us))
+	}},
+	{name: "DryRun/Not map and struct", run: func(c *call) (any, error) {
+		var us []User
+		return dry(c.db.Session(&gorm.Session{DryRun: true}).Not(map[string]any{"name": []string{"a", "b"}}).Not(&User{Age: 3}).Find(&us))
+	}},
+	{name: "DryRun/Or then Update", run: func(c *call) (any, error) {
+		return dry(c.db.Session(&gorm.Session{DryRun: true}).Model(&User{}).Or("name = ?", "a").Update("age", 4))
+	}},
+	{name: "DryRun/Not then Delete", run: func(c *call) (any, error) {
+		return dry(c.db.Session(&gorm.Session{DryRun: true}).Not("name = ?", "a").Delete(&User{}))
 	}},
 	{name: "DryRun/OR on a new line", differs: []string{"or-grouping"}, run: func(c *call) (any, error) {
 		var us []User
