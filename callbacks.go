@@ -117,7 +117,8 @@ func (p *Plugin) startVerb(db *gorm.DB) {
 	case verbHard:
 		stmt.Unscoped = true
 	case verbDelete:
-		ts, err := p.cascadeTimestamp(db, p.meta(stmt.Schema), p.timestamp(db))
+		m := p.meta(stmt.Schema)
+		ts, err := pastTombstones(db, p.associationTables(stmt, m), m.schema.Table, p.timestamp(db))
 		if err != nil {
 			_ = db.AddError(err)
 			return

@@ -38,29 +38,60 @@ func (p *Plugin) cascadeTables(m *modelMeta) []cascadeTable {
 	if v, ok := p.reach.Load(m.schema); ok {
 		return v.([]cascadeTable)
 	}
-	var tables []cascadeTable
-	seen := map[*schema.Schema]bool{}
-	var walk func(*modelMeta)
-	walk = func(cur *modelMeta) {
-		for _, rel := range cur.cascades {
-			if seen[rel.FieldSchema] {
-				continue
-			}
-			seen[rel.FieldSchema] = true
-			cm := p.meta(rel.FieldSchema)
-			tables = append(tables, cascadeTable{table: cm.schema.Table, column: cm.field.DBName})
-			walk(cm)
-		}
-	}
-	walk(m)
-	v, _ := p.reach.LoadOrStore(m.schema, tables)
+	v, _ := p.reach.LoadOrStore(m.schema, p.tablesBelow(m, map[*schema.Schema]bool{}))
 	return v.([]cascadeTable)
+}
+
+// tablesBelow walks the cascade relations below m; seen guards cycles.
+func (p *Plugin) tablesBelow(m *modelMeta, seen map[*schema.Schema]bool) []cascadeTable {
+	var tables []cascadeTable
+	for _, rel := range m.cascades {
+		if seen[rel.FieldSchema] {
+			continue
+		}
+		seen[rel.FieldSchema] = true
+		cm := p.meta(rel.FieldSchema)
+		tables = append(tables, cascadeTable{table: cm.schema.Table, column: cm.field.DBName})
+		tables = append(tables, p.tablesBelow(cm, seen)...)
+	}
+	return tables
+}
+
+// associationTables returns the tables a soft delete that selects
+// associations reaches: its cascades, and every selected soft-deletable
+// has-one/has-many association GORM's association step deletes, with the
+// cascades below it. Their deletes share the root's timestamp.
+func (p *Plugin) associationTables(stmt *gorm.Statement, m *modelMeta) []cascadeTable {
+	tables := p.cascadeTables(m)
+	sel, restricted := stmt.SelectAndOmitColumns(true, false)
+	if !restricted {
+		return tables
+	}
+	tables = append([]cascadeTable(nil), tables...)
+	for name, on := range sel {
+		rel, ok := m.schema.Relationships.Relations[name]
+		if !on || !ok || (rel.Type != schema.HasOne && rel.Type != schema.HasMany) {
+			continue
+		}
+		cm := p.meta(rel.FieldSchema)
+		if !cm.softDeletable() || cm.err != nil {
+			continue
+		}
+		tables = append(tables, cascadeTable{table: cm.schema.Table, column: cm.field.DBName})
+		tables = append(tables, p.cascadeTables(cm)...)
+	}
+	return tables
 }
 
 // cascadeTimestamp returns ts, or just after the newest tombstone of the
 // tables a cascading delete of m reaches when that is not older than ts.
 func (p *Plugin) cascadeTimestamp(db *gorm.DB, m *modelMeta, ts time.Time) (time.Time, error) {
-	tables := p.cascadeTables(m)
+	return pastTombstones(db, p.cascadeTables(m), m.schema.Table, ts)
+}
+
+// pastTombstones returns ts, or just after the newest tombstone of tables
+// when that is not older than ts (below is the root table, for errors).
+func pastTombstones(db *gorm.DB, tables []cascadeTable, below string, ts time.Time) (time.Time, error) {
 	if len(tables) == 0 || db.DryRun {
 		return ts, nil
 	}
@@ -70,13 +101,13 @@ func (p *Plugin) cascadeTimestamp(db *gorm.DB, m *modelMeta, ts time.Time) (time
 	}
 	rows, err := db.Session(&gorm.Session{NewDB: true}).Raw(strings.Join(parts, " UNION ALL ")).Rows()
 	if err != nil {
-		return ts, fmt.Errorf("softdelete: newest tombstone below %s: %w", m.schema.Table, err)
+		return ts, fmt.Errorf("softdelete: newest tombstone below %s: %w", below, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var v any
 		if err := rows.Scan(&v); err != nil {
-			return ts, fmt.Errorf("softdelete: newest tombstone below %s: %w", m.schema.Table, err)
+			return ts, fmt.Errorf("softdelete: newest tombstone below %s: %w", below, err)
 		}
 		if newest, ok := parseTimestamp(v); ok && !newest.Before(ts) {
 			ts = newest.UTC().Truncate(timestampStep).Add(timestampStep)
