@@ -322,13 +322,13 @@ func commentFree(exprs []clause.Expression) bool {
 // parenthesised by GORM (gormWraps: it holds " AND " or " OR ") or without
 // an OR and without expression arguments (written into the SQL as they are).
 func safeRaw(sql string, vars []any, gormWraps bool) bool {
-	if hasComment(sql) {
+	switch {
+	case hasComment(sql):
 		return false
-	}
-	if gormWraps && wrappedByGORM(sql) {
+	case !hasOr(sql) && plainVars(vars):
 		return true
 	}
-	return !hasOr(sql) && plainVars(vars)
+	return gormWraps && wrappedByGORM(sql)
 }
 
 // wrappedByGORM reports whether clause.Where (and Not) parenthesise raw SQL
