@@ -15,6 +15,23 @@ import (
 // agree with — lives here, is checked at Initialize where it can be, and is
 // pinned by gorm_test.go. A GORM upgrade that moves one of them fails there,
 // not silently in users' data.
+//
+// GORM behaviours the plugin relies on beyond the names below, each pinned
+// by the test named:
+//   - relation joins render stmt.Joins[i].On after the related model's query
+//     clauses, on a scratch statement (filter.go groupJoins;
+//     TestRelationJoinConditionsWithOrAreGrouped);
+//   - the deletes of GORM's association step (gorm:delete_before_associations)
+//     run on sessions that inherit the statement's context and read its
+//     Select (callbacks.go startVerb; TestSelectAssociationsDeleteSharesTheTimestamp,
+//     TestRestoreWithSelectAssociationsDeletesNothing);
+//   - a hook's session copies the statement's SkipHooks into every statement
+//     it starts (hooks.go callHook; TestVerbInsideHookActsOnItsOwnStatement);
+//   - association mode links many2many rows with ON CONFLICT DO NOTHING on
+//     the join model's schema (upsert.go reviveLinks;
+//     TestMany2ManyReappendRestoresTheJoinRow);
+//   - upserts scan RETURNING one row per inserted row (guard.go
+//     protectTombstones; TestSavingAParentWithADeletedChildLoaded).
 
 const (
 	// gormMarker is GORM's own "soft delete filter already applied" marker in
