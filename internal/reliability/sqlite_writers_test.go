@@ -141,6 +141,16 @@ func TestSQLiteWritersAndPurger(t *testing.T) {
 				}
 			}()
 			wg.Wait()
+			// on a loaded machine the purger may not have got past the
+			// retention during the run: one more pass, after the writers
+			clk.Advance(10 * time.Second)
+			for _, model := range []any{&Team{}, &Member{}} {
+				timed("final purge", func() error {
+					n, err := softdelete.Purge(opCtx, db, model, softdelete.PurgeOptions{OlderThan: 5 * time.Second, BatchSize: 5})
+					purged.Add(n)
+					return err
+				})
+			}
 
 			errs.check(t)
 			assert.Zero(t, errs.count(classBusy), "SQLITE_BUSY reached a caller")
