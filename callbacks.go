@@ -3,6 +3,7 @@ package softdelete
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"gorm.io/gorm"
@@ -147,7 +148,14 @@ func (p *Plugin) endVerb(db *gorm.DB) {
 // GORM's transaction, RETURNING and DryRun handling apply to them unchanged.
 func (p *Plugin) beforeDelete(db *gorm.DB) {
 	stmt := db.Statement
-	if db.Error != nil || stmt.Schema == nil || sqlBuilt(stmt) {
+	if db.Error != nil || sqlBuilt(stmt) {
+		return
+	}
+	s := verbOf(stmt)
+	if stmt.Schema == nil {
+		if s != nil {
+			p.tableVerb(db, s)
+		}
 		return
 	}
 	m := p.meta(stmt.Schema)
@@ -155,7 +163,6 @@ func (p *Plugin) beforeDelete(db *gorm.DB) {
 		_ = db.AddError(m.err)
 		return
 	}
-	s := verbOf(stmt)
 	switch {
 	case s != nil && s.verb == verbHard:
 		p.hardDelete(db, m)
@@ -164,6 +171,50 @@ func (p *Plugin) beforeDelete(db *gorm.DB) {
 	case !stmt.Unscoped && m.softDeletable():
 		p.softDelete(db, m)
 	}
+}
+
+// tableVerb carries out a verb on Table("name") with no model: GORM would
+// otherwise run its plain DELETE, and a "restore" would remove the rows. A
+// table registered as soft-deletable (see AutoMigrate) is restored with
+// UPDATE ... SET deleted_at = NULL (no hooks, no cascade: there is no model),
+// and emptied of its tombstones by HardDelete under OnlyDeleted; anything
+// else fails with ErrNotSoftDeletable. A HardDelete without scope is GORM's
+// DELETE, as db.Table("name").Delete would be.
+func (p *Plugin) tableVerb(db *gorm.DB, s *verbState) {
+	stmt := db.Statement
+	sc, scoped := scopeOf(stmt)
+	if s.verb == verbHard && !(scoped && sc == scopeOnly) {
+		return
+	}
+	col, ok := p.tables.Load(baseTable(stmt))
+	if !ok {
+		_ = db.AddError(fmt.Errorf("%w: %s on table %q: no model, and the table is not registered by softdelete.AutoMigrate",
+			ErrNotSoftDeletable, verbName(s.verb), stmt.Table))
+		return
+	}
+	column := clause.Column{Table: clause.CurrentTable, Name: col.(string)}
+	addPredicate(stmt, clause.Neq{Column: column, Value: nil})
+	if s.verb == verbHard {
+		countPredicateAsCondition(stmt)
+		buildDelete(stmt)
+		return
+	}
+	if !hasConditions(stmt) {
+		_ = db.AddError(gorm.ErrMissingWhereClause)
+		return
+	}
+	buildUpdate(stmt, clause.Set{{Column: clause.Column{Name: column.Name}, Value: nil}})
+}
+
+// verbName names a verb for messages.
+func verbName(v verb) string {
+	switch v {
+	case verbRestore:
+		return "Restore"
+	case verbHard:
+		return "HardDelete"
+	}
+	return "Delete"
 }
 
 // afterDelete finishes a Restore (see afterRestore).

@@ -488,15 +488,17 @@ func (p *Plugin) scopeRead(db *gorm.DB) {
 		p.scopeTable(stmt, sc, marked)
 		return
 	}
+	m := p.meta(stmt.Schema)
+	if m.err != nil {
+		_ = db.AddError(m.err) // a bad softdelete tag fails every statement on the model
+		return
+	}
 	groupJoins(stmt)
 	if !marked {
 		groupForGorm(stmt, stmt.Schema.QueryClauses)
 		return
 	}
-	m := p.meta(stmt.Schema)
 	switch {
-	case m.err != nil:
-		_ = db.AddError(m.err)
 	case sc == scopeOnly:
 		p.onlyDeleted(db, m)
 	case sc == scopeWith && m.softDeletable():
