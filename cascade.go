@@ -226,20 +226,28 @@ func (p *Plugin) checkParents(db *gorm.DB, m *modelMeta) error {
 	return nil
 }
 
-// lockRoots locks the rows a cascading delete is about to delete before it
-// touches their children (SELECT ... FOR UPDATE on PostgreSQL). A transaction
-// inserting a child under one of them holds a key-share lock on it through the
-// foreign-key check: the delete waits for it and its children UPDATE then sees
-// the new child. Conversely an application that inserts children only after
-// reading their parent FOR SHARE and live waits for the delete and then finds
-// the parent deleted. SQLite serialises writers and needs no lock.
-func lockRoots(db *gorm.DB, root rowSet) error {
+// lockRows locks a set of rows before a cascade touches their children
+// (SELECT ... FOR UPDATE on PostgreSQL; SQLite serialises writers and needs
+// no lock). A cascade locks two sets:
+//   - every row the caller's conditions select, deleted or not: under READ
+//     COMMITTED each statement of the cascade reads a fresh snapshot, so a
+//     Restore committed between a Delete's children UPDATE and its root
+//     UPDATE would leave live children under a deleted parent (and the other
+//     way round). With the lock the second of two such operations waits for
+//     the first to commit: the outcome is one of the two serial ones;
+//   - for a cascading delete, the rows it deletes (a self-referencing model's
+//     whole subtree). A transaction inserting a child under one of them holds
+//     a key-share lock on it through the foreign-key check: the delete waits
+//     for it, and its children UPDATE then sees the new child. Conversely an
+//     application that inserts children only after reading their parent FOR
+//     SHARE and live waits for the delete and then finds the parent deleted.
+func lockRows(db *gorm.DB, set rowSet) error {
 	strength := dialectOf(db).RowLocks()
 	if strength == "" || db.DryRun {
 		return nil
 	}
 	var locked []map[string]any
-	err := root.keys(db, root.m.schema.PrimaryFieldDBNames...).
+	err := set.keys(db, set.m.schema.PrimaryFieldDBNames...).
 		Clauses(clause.Locking{Strength: strength}).Find(&locked).Error
 	return db.AddError(err)
 }
@@ -248,16 +256,20 @@ func lockRoots(db *gorm.DB, root rowSet) error {
 // returns the timestamp it stamped them with: ts, or (when own) past the
 // newest tombstone below, so children deleted earlier never share it (see
 // cascadeTimestamp). A timestamp shared with GORM's association step is
-// already past it and used as it is.
-func (p *Plugin) cascadeDelete(db *gorm.DB, m *modelMeta, ts time.Time, own bool, actor any) (time.Time, error) {
+// already past it and used as it is. callers are the caller's conditions
+// (the WHERE before the soft-delete predicate), see lockRows.
+func (p *Plugin) cascadeDelete(db *gorm.DB, m *modelMeta, callers []clause.Expression, ts time.Time, own bool, actor any) (time.Time, error) {
 	if len(m.cascades) == 0 {
 		return ts, nil
 	}
 	if err := atomic(db); err != nil {
 		return ts, err
 	}
+	if lockRows(db, rowSet{m: m, table: db.Statement.Table, conds: callers}) != nil {
+		return ts, db.Error
+	}
 	root := p.rootSet(db, m, opDelete)
-	if lockRoots(db, root) != nil {
+	if m.selfCascade() != nil && lockRows(db, root) != nil {
 		return ts, db.Error
 	}
 	if own {
@@ -272,8 +284,18 @@ func (p *Plugin) cascadeDelete(db *gorm.DB, m *modelMeta, ts time.Time, own bool
 	return ts, nil
 }
 
-// cascadeRestore restores the children deleted together with the statement's rows.
-func (p *Plugin) cascadeRestore(db *gorm.DB, m *modelMeta) error {
+// cascadeRestore restores the children deleted together with the statement's
+// rows, after locking the rows the caller's conditions select (see lockRows).
+func (p *Plugin) cascadeRestore(db *gorm.DB, m *modelMeta, callers []clause.Expression) error {
+	if len(m.cascades) == 0 {
+		return nil
+	}
+	if err := atomic(db); err != nil {
+		return err
+	}
+	if lockRows(db, rowSet{m: m, table: db.Statement.Table, conds: callers}) != nil {
+		return db.Error
+	}
 	return p.runCascade(db, m, opRestore, time.Time{}, nil)
 }
 

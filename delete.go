@@ -28,15 +28,22 @@ func (p *Plugin) softDelete(db *gorm.DB, m *modelMeta) {
 		_ = db.AddError(err)
 		return
 	}
+	callers := whereConds(stmt)
 	if sc, _ := scopeOf(stmt); sc == scopeOnly {
 		addPredicate(stmt, clause.Neq{Column: m.column(), Value: nil})
 	}
 	addPredicate(stmt, clause.Eq{Column: m.column(), Value: nil})
-	if ts, err = p.cascadeDelete(db, m, ts, !shared, actor); err != nil {
+	if ts, err = p.cascadeDelete(db, m, callers, ts, !shared, actor); err != nil {
 		return
 	}
 	buildUpdate(stmt, m.deleteSet(ts, actor))
 	writeBack(stmt, m, ts)
+}
+
+// whereConds returns the statement's WHERE conditions as they stand.
+func whereConds(stmt *gorm.Statement) []clause.Expression {
+	where, _ := stmt.Clauses["WHERE"].Expression.(clause.Where)
+	return where.Exprs
 }
 
 // deleteTimestamp is the timestamp of a soft delete: the one its root delete

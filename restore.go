@@ -47,8 +47,9 @@ func (p *Plugin) restore(db *gorm.DB, m *modelMeta, hooks bool) {
 	if hooks && m.beforeRestore && callHook(db, beforeRestore) != nil {
 		return
 	}
+	callers := whereConds(stmt)
 	addPredicate(stmt, clause.Neq{Column: m.column(), Value: nil})
-	if p.protectCallerTx(db, m) != nil || p.checkParents(db, m) != nil || p.cascadeRestore(db, m) != nil {
+	if p.protectCallerTx(db, m) != nil || p.checkParents(db, m) != nil || p.cascadeRestore(db, m, callers) != nil {
 		return
 	}
 	buildUpdate(stmt, m.restoreSet())

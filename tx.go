@@ -80,7 +80,9 @@ func endTransaction(db *gorm.DB) {
 	switch {
 	case state.savepoint && db.Error != nil:
 		if err := exec(db, "ROLLBACK TO SAVEPOINT "+savepoint); err != nil {
-			db.Error = fmt.Errorf("%w (rollback to savepoint: %w)", db.Error, err)
+			// SQLite rolls a whole transaction back on some errors (SQLITE_FULL):
+			// the savepoint, and the caller's work before it, are gone
+			db.Error = fmt.Errorf("%w (the savepoint is gone — the database ended the caller's transaction: roll it back and retry: %w)", db.Error, err)
 		}
 	case state.savepoint:
 		_ = db.AddError(exec(db, "RELEASE SAVEPOINT "+savepoint))

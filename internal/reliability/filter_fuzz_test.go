@@ -35,77 +35,115 @@ const itemRows = 40
 // every value of a, b and c).
 func itemDeleted(id uint) bool { return (id*37)%11 < 5 }
 
+// fuzzModel is a model the filter fuzzers query: the grammar's struct
+// conditions and table-qualified raw columns are spelled for it.
+type fuzzModel struct {
+	name       string             // Go type name, for descriptions
+	table      string             // table (or relation-join alias) raw SQL qualifies columns with
+	model      func() any         // a pointer to a zero value, for Model(...)
+	structCond func(a, b int) any // a struct condition with A and B set
+}
+
+// itemModel is Item (softdelete.DeletedAt).
+var itemModel = fuzzModel{"Item", "items", func() any { return &Item{} }, func(a, b int) any { return &Item{A: a, B: b} }}
+
 // filterFixture is a seeded database for the filter properties.
 type filterFixture struct {
 	db      *gorm.DB
+	m       *fuzzModel
 	deleted map[uint]bool // id -> soft-deleted
 }
 
 // seedItems creates and fills the items table on db (plugin registered).
 func seedItems(t testing.TB, db *gorm.DB) *filterFixture {
 	t.Helper()
-	clk := newClock()
-	if err := db.Use(softdelete.New(softdelete.WithClock(clk.Now))); err != nil {
+	registerForFuzz(t, db)
+	return &filterFixture{db: db, m: &itemModel, deleted: seedFuzzRows(t, db, func(id uint, a, b, c int) Item {
+		return Item{ID: id, A: a, B: b, C: c}
+	})}
+}
+
+// registerForFuzz registers the plugin on db unless it already is.
+func registerForFuzz(t testing.TB, db *gorm.DB) {
+	t.Helper()
+	if _, ok := db.Config.Plugins["softdelete"]; ok {
+		return
+	}
+	if err := db.Use(softdelete.New(softdelete.WithClock(newClock().Now))); err != nil {
 		t.Fatal(err)
 	}
-	if err := softdelete.AutoMigrate(db, &Item{}); err != nil {
+}
+
+// seedFuzzRows migrates T with softdelete.AutoMigrate (registering its
+// table), creates itemRows rows (ids 1..40, a = id%5, b = id/5%4,
+// c = id*7%3) and soft-deletes those itemDeleted picks; it returns them.
+func seedFuzzRows[T any](t testing.TB, db *gorm.DB, row func(id uint, a, b, c int) T) map[uint]bool {
+	t.Helper()
+	var zero T
+	if err := softdelete.AutoMigrate(db, &zero); err != nil {
 		t.Fatal(err)
 	}
-	fx := &filterFixture{db: db, deleted: map[uint]bool{}}
-	items := make([]Item, itemRows)
-	for i := range items {
+	rows := make([]T, itemRows)
+	for i := range rows {
 		id := uint(i + 1)
-		items[i] = Item{ID: id, A: int(id % 5), B: int(id/5) % 4, C: int(id*7) % 3}
+		rows[i] = row(id, int(id%5), int(id/5)%4, int(id*7)%3)
 	}
-	if err := db.Create(&items).Error; err != nil {
+	if err := db.Create(&rows).Error; err != nil {
 		t.Fatal(err)
 	}
+	deleted := map[uint]bool{}
 	var del []uint
 	for id := uint(1); id <= itemRows; id++ {
 		if itemDeleted(id) {
 			del = append(del, id)
-			fx.deleted[id] = true
+			deleted[id] = true
 		}
 	}
-	if err := db.Delete(&Item{}, del).Error; err != nil {
+	if err := db.Delete(&zero, del).Error; err != nil {
 		t.Fatal(err)
 	}
+	return deleted
+}
+
+// processFixtures are the SQLite databases of the fuzz loops, opened once
+// per process (each fuzz worker is a process) and fixture: in memory, one
+// connection that is never closed, so the database lives as long as the
+// process.
+var processFixtures struct {
+	mu     sync.Mutex
+	byName map[string]any
+}
+
+// processFixture returns the process's in-memory SQLite database named
+// name, seeded by seed on first use.
+func processFixture[F any](t testing.TB, name string, seed func(testing.TB, *gorm.DB) F) F {
+	processFixtures.mu.Lock()
+	defer processFixtures.mu.Unlock()
+	if fx, ok := processFixtures.byName[name]; ok {
+		return fx.(F)
+	}
+	db, err := gorm.Open(sqlite.Open("file::memory:"), quietConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqlDB.SetMaxOpenConns(1)
+	sqlDB.SetMaxIdleConns(1)
+	sqlDB.SetConnMaxLifetime(0)
+	sqlDB.SetConnMaxIdleTime(0)
+	fx := seed(t, db)
+	if processFixtures.byName == nil {
+		processFixtures.byName = map[string]any{}
+	}
+	processFixtures.byName[name] = fx
 	return fx
 }
 
-// fuzzDB is the SQLite database of the fuzz loop, opened once per process
-// (each fuzz worker is a process): in memory, one connection that is never
-// closed, so the database lives as long as the process.
-var fuzzDB struct {
-	once sync.Once
-	fx   *filterFixture
-	err  error
-}
-
-// fuzzFixture returns the process's seeded in-memory SQLite fixture.
-func fuzzFixture(t testing.TB) *filterFixture {
-	fuzzDB.once.Do(func() {
-		db, err := gorm.Open(sqlite.Open("file::memory:"), quietConfig())
-		if err != nil {
-			fuzzDB.err = err
-			return
-		}
-		sqlDB, err := db.DB()
-		if err != nil {
-			fuzzDB.err = err
-			return
-		}
-		sqlDB.SetMaxOpenConns(1)
-		sqlDB.SetMaxIdleConns(1)
-		sqlDB.SetConnMaxLifetime(0)
-		sqlDB.SetConnMaxIdleTime(0)
-		fuzzDB.fx = seedItems(t, db)
-	})
-	if fuzzDB.err != nil {
-		t.Fatal(fuzzDB.err)
-	}
-	return fuzzDB.fx
-}
+// fuzzFixture returns the process's seeded in-memory SQLite items fixture.
+func fuzzFixture(t testing.TB) *filterFixture { return processFixture(t, "items", seedItems) }
 
 // FuzzFilter decodes its input into a tree of Where/Or/Not conditions,
 // groups (db.Where(db.Where(...).Or(...))), raw SQL with OR/AND joined by
@@ -203,6 +241,7 @@ var filterSeeds = [][]byte{
 // filterProg is a decoded fuzz input: a function building the query on a
 // base *gorm.DB, and a Go-like description of it for failure messages.
 type filterProg struct {
+	m     *fuzzModel
 	table bool // Table("items") instead of Model(&Item{})
 	ops   []filterOp
 }
@@ -224,6 +263,7 @@ type filterCond struct {
 // decoder reads fuzz bytes; past the end it reads zeros, so every input
 // decodes to a (possibly empty) program.
 type decoder struct {
+	m    *fuzzModel // what struct conditions and qualified columns are spelled for
 	data []byte
 	pos  int
 }
@@ -252,10 +292,10 @@ const (
 	maxDepth    = 3
 )
 
-// decodeFilter turns fuzz input into a program.
-func decodeFilter(data []byte) filterProg {
-	d := &decoder{data: data}
-	p := filterProg{table: d.intn(2) == 1}
+// decodeFilter turns fuzz input into a program on m.
+func decodeFilter(m *fuzzModel, data []byte) filterProg {
+	d := &decoder{m: m, data: data}
+	p := filterProg{m: m, table: d.intn(2) == 1}
 	for i := 0; i < maxTopOps && d.more(); i++ {
 		p.ops = append(p.ops, d.op(0))
 	}
@@ -270,17 +310,18 @@ func (d *decoder) op(depth int) filterOp {
 	return filterOp{verb: verbs[d.intn(len(verbs))], cond: d.cond(depth)}
 }
 
-// columns render a, b, c in the spellings raw SQL uses: bare, quoted,
-// table-qualified, quoted and qualified. quotedStart/End report whether a
-// spelling starts/ends with a quote (it may then touch a keyword).
+// columns render a, b, c (argument 1) in the spellings raw SQL uses: bare,
+// quoted, qualified with the table (argument 2), quoted and qualified.
+// quotedStart/End report whether a spelling starts/ends with a quote (it may
+// then touch a keyword).
 var columns = []struct {
 	sql                    string
 	quotedStart, quotedEnd bool
 }{
-	{"%s", false, false},
-	{`"%s"`, true, true},
-	{"items.%s", false, false},
-	{`"items"."%s"`, true, true},
+	{"%[1]s", false, false},
+	{`"%[1]s"`, true, true},
+	{"%[2]s.%[1]s", false, false},
+	{`"%[2]s"."%[1]s"`, true, true},
 }
 
 // atom is one raw comparison; open/closed report whether it starts/ends with
@@ -295,7 +336,7 @@ type atom struct {
 func (d *decoder) atom() atom {
 	name := string(rune('a' + d.intn(3)))
 	col := columns[d.intn(len(columns))]
-	c := fmt.Sprintf(col.sql, name)
+	c := fmt.Sprintf(col.sql, name, d.m.table)
 	switch d.intn(7) {
 	case 0:
 		return atom{c + " = ?", 1, col.quotedStart, false}
@@ -361,8 +402,8 @@ func (d *decoder) cond(depth int) filterCond {
 		args := d.values(n)
 		return filterCond{query: sql, args: args, desc: fmt.Sprintf("%q, %v", sql, args)}
 	case k == 2: // struct (zero fields are ignored by GORM)
-		it := Item{A: d.intn(5), B: d.intn(3)}
-		return filterCond{query: &it, desc: fmt.Sprintf("&Item{A: %d, B: %d}", it.A, it.B)}
+		a, b := d.intn(5), d.intn(3)
+		return filterCond{query: d.m.structCond(a, b), desc: fmt.Sprintf("&%s{A: %d, B: %d}", d.m.name, a, b)}
 	case k == 3: // map
 		m := map[string]any{string(rune('a' + d.intn(3))): d.intn(5)}
 		if d.intn(2) == 1 {
@@ -420,9 +461,9 @@ func describeOps(ops []filterOp) string {
 
 // String describes the program as Go code.
 func (p filterProg) String() string {
-	base := "db.Model(&Item{})"
+	base := "db.Model(&" + p.m.name + "{})"
 	if p.table {
-		base = `db.Table("items")`
+		base = `db.Table("` + p.m.table + `")`
 	}
 	if len(p.ops) == 0 {
 		return base
@@ -454,9 +495,9 @@ func apply(q, fresh *gorm.DB, ops []filterOp) *gorm.DB {
 
 // build returns the program's query on db.
 func (p filterProg) build(db *gorm.DB) *gorm.DB {
-	q := db.Model(&Item{})
+	q := db.Model(p.m.model())
 	if p.table {
-		q = db.Table("items")
+		q = db.Table(p.m.table)
 	}
 	return apply(q, db, p.ops)
 }
@@ -477,7 +518,7 @@ var variants = []variant{
 
 // checkFilter checks every property of FuzzFilter for one input.
 func checkFilter(t *testing.T, fx *filterFixture, data []byte) {
-	p := decodeFilter(data)
+	p := decodeFilter(fx.m, data)
 	db := fx.db
 	ids := func(q *gorm.DB) []uint {
 		var out []uint

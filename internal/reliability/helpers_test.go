@@ -136,6 +136,7 @@ const (
 	classConnection      errClass = "connection lost"
 	classContext         errClass = "context cancelled"
 	classTxDone          errClass = "transaction already ended (sql.ErrTxDone: database/sql rolled it back when its context ended)"
+	classDiskFull        errClass = "disk full (SQLITE_FULL: database or disk is full)"
 	classOther           errClass = "undocumented error"
 )
 
@@ -163,6 +164,10 @@ func classify(err error) errClass {
 		return classDuplicate
 	case strings.Contains(msg, "database is locked"), strings.Contains(msg, "database table is locked"):
 		return classBusy
+	case strings.Contains(msg, "database or disk is full"):
+		// by text: GORM joins a failed rollback's error after it with
+		// "%v; %w", which keeps only the text of the first
+		return classDiskFull
 	case state == "40001":
 		return classSerialization
 	case state == "40P01":
