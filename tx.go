@@ -1,7 +1,9 @@
 package softdelete
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -106,4 +108,26 @@ func commit(db *gorm.DB, tx *gorm.DB) {
 		}
 		_ = db.AddError(err)
 	}
+}
+
+// retryableStates are the SQLSTATEs of a transaction the database aborted so
+// that another could go on: a deadlock (40P01) or a serialization failure
+// (40001). Running the whole operation again is the remedy.
+var retryableStates = map[string]bool{"40P01": true, "40001": true}
+
+// IsRetryable reports whether err (from any call of this package or of
+// GORM) means the database rolled the operation back for a concurrent one —
+// a deadlock between two cascades, a serialization failure, SQLite's
+// "database is locked" past busy_timeout — so that running it again, in a
+// new transaction, may succeed. Nothing of the failed operation remains.
+func IsRetryable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var state interface{ SQLState() string }
+	if errors.As(err, &state) && retryableStates[state.SQLState()] {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "database is locked") || strings.Contains(msg, "database table is locked")
 }

@@ -68,6 +68,7 @@ func TestDeadlockBetweenCascadesIsRetryableAndHalfDoneNowhere(t *testing.T) {
 	err := b.Delete(&Node{}, x).Error
 	require.Error(t, err, "B: Delete(x) closes the cycle")
 	assert.True(t, isDeadlock(err), "a deadlock a caller can recognise (SQLSTATE 40P01 via errors.As): %v", err)
+	assert.True(t, softdelete.IsRetryable(err), "softdelete.IsRetryable recognises it: %v", err)
 	assert.Equal(t, classDeadlock, classify(err))
 	t.Logf("deadlock error as the caller sees it: %v", err)
 	require.NoError(t, b.Rollback().Error, "the caller rolls the failed transaction back")
