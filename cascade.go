@@ -3,6 +3,7 @@ package softdelete
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,10 +32,7 @@ type rowSet struct {
 
 // keys returns a subquery selecting cols of the set's rows.
 func (s rowSet) keys(db *gorm.DB, cols ...string) *gorm.DB {
-	quoted := make([]string, len(cols))
-	for i, c := range cols {
-		quoted[i] = db.Statement.Quote(clause.Column{Table: s.table, Name: c})
-	}
+	quoted := quoteColumns(db, s.table, cols)
 	// The model lets conditions such as clause.PrimaryKey resolve; Unscoped
 	// keeps GORM from adding its own soft-delete predicate.
 	return db.Session(&gorm.Session{NewDB: true}).Unscoped().Model(reflect.New(s.m.schema.ModelType).Interface()).
@@ -118,14 +116,20 @@ func keysIn(db *gorm.DB, table string, cols []string, sub *gorm.DB) clause.Expre
 
 // columnList renders "t"."a", or ("t"."a","t"."b") for several columns.
 func columnList(db *gorm.DB, table string, cols []string) string {
-	quoted := make([]string, len(cols))
-	for i, c := range cols {
-		quoted[i] = db.Statement.Quote(clause.Column{Table: table, Name: c})
-	}
+	quoted := quoteColumns(db, table, cols)
 	if len(quoted) == 1 {
 		return quoted[0]
 	}
 	return "(" + strings.Join(quoted, ",") + ")"
+}
+
+// quoteColumns quotes each of cols as a column of table: "t"."c".
+func quoteColumns(db *gorm.DB, table string, cols []string) []string {
+	quoted := make([]string, len(cols))
+	for i, c := range cols {
+		quoted[i] = db.Statement.Quote(clause.Column{Table: table, Name: c})
+	}
+	return quoted
 }
 
 // subtree widens s to its rows and all their descendants through the
@@ -185,14 +189,8 @@ func deletedColumn(s *schema.Schema) string {
 	return ""
 }
 
-func onPath(path []*schema.Schema, s *schema.Schema) bool {
-	for _, p := range path {
-		if p == s {
-			return true
-		}
-	}
-	return false
-}
+// onPath reports whether s is on path (the schemas above a cascade level).
+func onPath(path []*schema.Schema, s *schema.Schema) bool { return slices.Contains(path, s) }
 
 // checkParents fails a restore whose rows have a soft-deleted belongs-to
 // parent, naming the first such parent.
