@@ -5,10 +5,12 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gorm.io/gorm"
+	"gorm.io/gorm/schema"
 
 	"github.com/gorm-softdelete/softdelete"
 )
@@ -142,5 +144,24 @@ func TestPurgeBatchOfACascadeModelFitsSQLiteParameters(t *testing.T) {
 		require.Len(t, batches, 2)
 		assert.EqualValues(t, 30000, batches[0].Purged, "the first batch is capped at 30000 keys")
 		assert.EqualValues(t, 0, e.count(t, "SELECT count(*) FROM gap_trees"))
+	})
+}
+
+// TestPurgeRejectsNonModels: Purge and NewPurger given a value that is not a
+// model fail with gorm.ErrInvalidValue, keeping GORM's parse error, and
+// never panic.
+func TestPurgeRejectsNonModels(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		opts := softdelete.PurgeOptions{OlderThan: retention}
+		for _, bad := range []any{42, "posts", []int{1}} {
+			var err error
+			require.NotPanics(t, func() { _, err = softdelete.Purge(context.Background(), e.db, bad, opts) }, "%#v", bad)
+			assert.ErrorIs(t, err, gorm.ErrInvalidValue, "%#v", bad)
+			assert.ErrorIs(t, err, schema.ErrUnsupportedDataType, "%#v", bad)
+			require.NotPanics(t, func() {
+				_, err = softdelete.NewPurger(e.db, time.Hour, softdelete.Policy{Model: bad, Options: opts})
+			}, "%#v", bad)
+			assert.ErrorIs(t, err, gorm.ErrInvalidValue, "%#v", bad)
+		}
 	})
 }

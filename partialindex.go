@@ -255,8 +255,12 @@ func planIndexes(db *gorm.DB, entry string, models []any) (*indexPlan, error) {
 	plan := &indexPlan{dialect: dialectOf(db)}
 	owners := map[string]*modelMeta{}
 	var errs []error
-	for _, model := range models {
+	for i, model := range models {
 		m, err := p.metaFor(db, model)
+		if m == nil {
+			errs = append(errs, notAModel(entry, i, model, err))
+			continue
+		}
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -271,6 +275,13 @@ func planIndexes(db *gorm.DB, entry string, models []any) (*indexPlan, error) {
 		return nil, errors.Join(errs...)
 	}
 	return plan, nil
+}
+
+// notAModel is the error of an argument of AutoMigrate or IndexSQL (the i-th
+// of models, 0-based) that GORM cannot parse as a model: 42, nil, a string.
+// It wraps gorm.ErrInvalidValue and GORM's parse error.
+func notAModel(entry string, i int, model any, err error) error {
+	return fmt.Errorf("softdelete: %s: argument %d (%T) is not a model: %w: %w", entry, i+1, model, gorm.ErrInvalidValue, err)
 }
 
 // addIndexes plans the indexes of one model; owners maps index names to the

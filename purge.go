@@ -89,7 +89,7 @@ type PurgeProgress struct {
 // Bad input changes nothing: OlderThan <= 0 fails with ErrInvalidRetention,
 // a negative BatchSize with ErrInvalidBatchSize, a model without a
 // soft-delete field with ErrNotSoftDeletable, a nil db with gorm.ErrInvalidDB
-// and a nil model with gorm.ErrInvalidValue.
+// and a nil model, or a value that is not a model, with gorm.ErrInvalidValue.
 func Purge(ctx context.Context, db *gorm.DB, model any, opts PurgeOptions) (int64, error) {
 	job, err := newPurgeJob(ctx, db, model, opts)
 	if err != nil {
@@ -169,7 +169,10 @@ func purgeTarget(ctx context.Context, db *gorm.DB, model any, opts PurgeOptions)
 		return nil, nil, notRegistered("Purge")
 	}
 	m, err := p.metaFor(db, model)
-	if err != nil {
+	switch {
+	case m == nil:
+		return nil, nil, fmt.Errorf("softdelete: purge: %T is not a model: %w: %w", model, gorm.ErrInvalidValue, err)
+	case err != nil:
 		return nil, nil, fmt.Errorf("softdelete: purge %T: %w", model, err)
 	}
 	if !m.softDeletable() {

@@ -1,0 +1,226 @@
+package softdelete_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gorm.io/gorm"
+	"gorm.io/gorm/schema"
+
+	"github.com/gorm-softdelete/softdelete"
+)
+
+// TestIndexSQLRejectsNonModels: IndexSQL and AutoMigrate given something that
+// is not a model fail with a clear, wrapped error (never a panic) naming the
+// entry point and the argument, and touch nothing.
+func TestIndexSQLRejectsNonModels(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		for _, bad := range []any{42, nil, "posts", []int{1}} {
+			var (
+				stmts []string
+				err   error
+			)
+			require.NotPanics(t, func() { stmts, err = softdelete.IndexSQL(e.db, &Listing{}, bad) }, "%#v", bad)
+			require.Error(t, err, "%#v", bad)
+			assert.ErrorIs(t, err, gorm.ErrInvalidValue, "%#v", bad)
+			assert.ErrorIs(t, err, schema.ErrUnsupportedDataType, "%#v", bad)
+			assert.Contains(t, err.Error(), "IndexSQL")
+			assert.Contains(t, err.Error(), "argument 2")
+			assert.Empty(t, stmts)
+
+			require.NotPanics(t, func() { err = softdelete.AutoMigrate(e.db, &Listing{}, bad) }, "%#v", bad)
+			assert.ErrorIs(t, err, gorm.ErrInvalidValue, "%#v", bad)
+			assert.Contains(t, err.Error(), "AutoMigrate")
+			assert.False(t, e.db.Migrator().HasTable(&Listing{}), "nothing migrated")
+		}
+	})
+}
+
+// Models whose default index name (uidx_<table>_<column>, over 63 bytes)
+// must be cut where byte 54 lies inside a multi-byte character: the second
+// byte of a 2-byte one, the third of a 3-byte one, the fourth of a 4-byte one.
+type (
+	gapWide2 struct {
+		softdelete.Model
+		ARatherLongSlugColumn string `softdelete:"unique"`
+	}
+	gapWide3 struct {
+		softdelete.Model
+		ARatherLongSlugColumn string `softdelete:"unique"`
+	}
+	gapWide4 struct {
+		softdelete.Model
+		ARatherLongSlugColumn string `softdelete:"unique"`
+	}
+)
+
+func (gapWide2) TableName() string { return strings.Repeat("t", 48) + "é_x" }
+func (gapWide3) TableName() string { return strings.Repeat("t", 47) + "€_x" }
+func (gapWide4) TableName() string { return strings.Repeat("t", 46) + "😀_x" }
+
+// wantShortName is the documented shortening of a name over 63 bytes: the
+// longest prefix of whole characters of at most 54 bytes, "_", and the first
+// 8 hex digits of the SHA-256 of the whole name.
+func wantShortName(full string) string {
+	cut := 0
+	for i := range full {
+		if i > 54 {
+			break
+		}
+		cut = i
+	}
+	sum := sha256.Sum256([]byte(full))
+	return full[:cut] + "_" + hex.EncodeToString(sum[:])[:8]
+}
+
+func TestShortenedIndexNamesCutAtACharacterBoundary(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		for _, m := range []schema.Tabler{gapWide2{}, gapWide3{}, gapWide4{}} {
+			t.Run(m.TableName(), func(t *testing.T) {
+				full := "uidx_" + m.TableName() + "_a_rather_long_slug_column"
+				require.False(t, utf8.RuneStart(full[54]), "byte 54 is inside a character")
+				want := wantShortName(full)
+
+				done := make(chan struct{})
+				var (
+					stmts []string
+					err   error
+				)
+				go func() {
+					defer close(done)
+					stmts, err = softdelete.IndexSQL(e.db, m)
+				}()
+				select {
+				case <-done:
+				case <-time.After(5 * time.Second):
+					t.Fatal("IndexSQL does not return: the name shortening loops")
+				}
+				require.NoError(t, err)
+				require.Len(t, stmts, 1)
+				name := strings.SplitN(stmts[0], `"`, 3)[1]
+				assert.Equal(t, want, name)
+				assert.True(t, utf8.ValidString(name), "valid UTF-8: %q", name)
+				assert.LessOrEqual(t, len(name), 63)
+
+				// The database keeps the name as it is: a second AutoMigrate
+				// finds the index and leaves it alone.
+				warns := newWarnLog()
+				db := e.db.Session(&gorm.Session{Logger: warns})
+				require.NoError(t, softdelete.AutoMigrate(db, m))
+				require.NoError(t, softdelete.AutoMigrate(db, m))
+				assert.NotEmpty(t, indexDef(t, e, name))
+				assert.Empty(t, warns.messages())
+			})
+		}
+	})
+}
+
+// TestAutoMigrateRepairsIndexColumns: an index of the expected name, kind
+// and predicate but on other columns (or the right ones in another order)
+// is rebuilt on the declared columns.
+func TestAutoMigrateRepairsIndexColumns(t *testing.T) {
+	cases := []struct {
+		name, existing, index string
+		model                 any
+	}{
+		{"wrong column", `CREATE UNIQUE INDEX "uidx_listings_slug" ON "listings" ("title") WHERE "deleted_at" IS NULL`,
+			"uidx_listings_slug", &Listing{}},
+		{"columns in another order", `CREATE UNIQUE INDEX "uq_account_org_email" ON "accounts" ("email", "org_id") WHERE "deleted_at" IS NULL`,
+			"uq_account_org_email", &Account{}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			eachDB(t, func(t *testing.T, e *env) {
+				require.NoError(t, e.db.AutoMigrate(c.model))
+				require.NoError(t, e.db.Exec(c.existing).Error)
+				before := indexDef(t, e, c.index)
+
+				warns := newWarnLog()
+				require.NoError(t, softdelete.AutoMigrate(e.db.Session(&gorm.Session{Logger: warns}), c.model))
+				after := indexDef(t, e, c.index)
+				assert.NotEqual(t, before, after, "rebuilt")
+				if msgs := warns.messages(); assert.Len(t, msgs, 1) {
+					assert.Contains(t, msgs[0], c.index)
+					assert.Contains(t, msgs[0], "rebuilt")
+				}
+				warns2 := newWarnLog()
+				require.NoError(t, softdelete.AutoMigrate(e.db.Session(&gorm.Session{Logger: warns2}), c.model))
+				assert.Equal(t, after, indexDef(t, e, c.index), "then left alone")
+				assert.Empty(t, warns2.messages())
+			})
+		})
+	}
+	t.Run("the rebuilt index holds on the declared column", func(t *testing.T) {
+		eachDB(t, func(t *testing.T, e *env) {
+			require.NoError(t, e.db.AutoMigrate(&Listing{}))
+			require.NoError(t, e.db.Exec(cases[0].existing).Error)
+			require.NoError(t, softdelete.AutoMigrate(e.db, &Listing{}))
+			require.NoError(t, e.db.Create(&Listing{Slug: "a", Title: "same"}).Error)
+			require.NoError(t, e.db.Create(&Listing{Slug: "b", Title: "same"}).Error, "title is not unique")
+			require.Error(t, e.db.Create(&Listing{Slug: "a", Title: "other"}).Error, "slug is unique")
+			assert.EqualValues(t, 2, e.count(t, "SELECT count(*) FROM listings"))
+		})
+	})
+}
+
+// TestIndexConflictMessagesNameIndexAndTable: AutoMigrate's refusals say
+// which index and which table.
+func TestIndexConflictMessagesNameIndexAndTable(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		t.Run("name taken by another table", func(t *testing.T) {
+			require.NoError(t, e.db.AutoMigrate(&Listing{}))
+			require.NoError(t, e.db.Exec(`CREATE INDEX "uq_account_org_email" ON "listings" ("title")`).Error)
+			err := softdelete.AutoMigrate(e.db, &Account{})
+			require.ErrorIs(t, err, softdelete.ErrInvalidTag)
+			assert.Contains(t, err.Error(), `"uq_account_org_email"`)
+			assert.Contains(t, err.Error(), "listings")
+			require.NoError(t, e.db.Exec(`DROP INDEX "uq_account_org_email"`).Error)
+		})
+		t.Run("duplicate live keys", func(t *testing.T) {
+			require.NoError(t, e.db.AutoMigrate(&Listing{}))
+			require.NoError(t, e.db.Create(&[]Listing{{Slug: "dup"}, {Slug: "dup"}}).Error)
+			err := softdelete.AutoMigrate(e.db, &Listing{})
+			require.ErrorIs(t, err, softdelete.ErrDuplicateLiveKeys)
+			msg := err.Error()
+			assert.Contains(t, msg, "index uidx_listings_slug on listings")
+			assert.Contains(t, msg, `(slug) = ("dup")`)
+		})
+	})
+}
+
+// gap63 and gap64 have default index names of exactly 63 bytes (the limit:
+// kept) and 64 bytes (shortened).
+type (
+	gap63 struct {
+		softdelete.Model
+		Slug string `softdelete:"unique"`
+	}
+	gap64 struct {
+		softdelete.Model
+		Slug string `softdelete:"unique"`
+	}
+)
+
+func (gap63) TableName() string { return "gap_" + strings.Repeat("n", 49) }
+func (gap64) TableName() string { return "gap_" + strings.Repeat("n", 50) }
+
+func TestIndexNamesUpTo63BytesAreKept(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		stmts, err := softdelete.IndexSQL(e.db, &gap63{}, &gap64{})
+		require.NoError(t, err)
+		require.Len(t, stmts, 2)
+		kept := "uidx_" + gap63{}.TableName() + "_slug"
+		require.Len(t, kept, 63)
+		assert.Equal(t, kept, strings.SplitN(stmts[0], `"`, 3)[1], "63 bytes: kept")
+		long := "uidx_" + gap64{}.TableName() + "_slug"
+		assert.Equal(t, wantShortName(long), strings.SplitN(stmts[1], `"`, 3)[1], "64 bytes: shortened")
+		require.NoError(t, softdelete.AutoMigrate(e.db, &gap63{}, &gap64{}))
+		assert.NotEmpty(t, indexDef(t, e, kept))
+	})
+}
