@@ -282,15 +282,6 @@ func (d *DB) Gorm(cfg GormConfig) (*gorm.DB, error) {
 	return db, nil
 }
 
-// MustGorm is Gorm for fixtures whose configuration cannot fail.
-func (d *DB) mustGorm(cfg GormConfig) *gorm.DB {
-	db, err := d.Gorm(cfg)
-	if err != nil {
-		panic(err)
-	}
-	return db
-}
-
 // Exec runs statements in order, stopping at the first error.
 func (d *DB) Exec(stmts ...string) error {
 	for _, s := range stmts {
@@ -310,14 +301,6 @@ func (d *DB) Version() (string, error) {
 	var v string
 	err := d.SQL.QueryRow(q).Scan(&v)
 	return v, err
-}
-
-// ph returns the n-th (1-based) placeholder of d's dialect.
-func (d *DB) ph(n int) string {
-	if d.Target == Postgres {
-		return fmt.Sprintf("$%d", n)
-	}
-	return "?"
 }
 
 // sanitize keeps letters, digits and underscores of s.

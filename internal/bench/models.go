@@ -41,16 +41,15 @@ type (
 	f90 struct{}
 )
 
-func (f10) pct() int              { return 10 }
-func (f10) items() string         { return "items_p10" }
-func (f10) uitems() string        { return "uitems_p10" }
-func (f50) pct() int              { return 50 }
-func (f50) items() string         { return "items_p50" }
-func (f50) uitems() string        { return "uitems_p50" }
-func (f90) pct() int              { return 90 }
-func (f90) items() string         { return "items_p90" }
-func (f90) uitems() string        { return "uitems_p90" }
-func tableOf[F fraction]() string { var f F; return f.items() }
+func (f10) pct() int       { return 10 }
+func (f10) items() string  { return "items_p10" }
+func (f10) uitems() string { return "uitems_p10" }
+func (f50) pct() int       { return 50 }
+func (f50) items() string  { return "items_p50" }
+func (f50) uitems() string { return "uitems_p50" }
+func (f90) pct() int       { return 90 }
+func (f90) items() string  { return "items_p90" }
+func (f90) uitems() string { return "uitems_p90" }
 
 // ItemFields are the payload columns every item model shares (exported:
 // GORM ignores the fields of an unexported embedded struct).

@@ -413,7 +413,7 @@ func (s *side) run(t reporter, sc scenario) outcome {
 	s.log.reset()
 	ctx := context.Background()
 	c := &call{db: s.db.WithContext(ctx), ctx: ctx}
-	res, err, stack := runGuarded(sc.run, c)
+	res, stack, err := runGuarded(sc.run, c)
 	var o outcome
 	if stack != "" {
 		// a panic is an outcome like an error (GORM itself panics on some
@@ -458,14 +458,14 @@ func (s *side) releaseLocks(t reporter) {
 }
 
 // runGuarded runs a scenario, turning a panic into a panicError.
-func runGuarded(run func(*call) (any, error), c *call) (res any, err error, stack string) {
+func runGuarded(run func(*call) (any, error), c *call) (res any, stack string, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			res, err, stack = nil, panicError{fmt.Sprint(r)}, string(debug.Stack())
+			res, stack, err = nil, string(debug.Stack()), panicError{fmt.Sprint(r)}
 		}
 	}()
 	res, err = run(c)
-	return res, err, ""
+	return res, "", err
 }
 
 // panicError is the error outcome of a scenario that panicked.
