@@ -3,6 +3,8 @@ package softdelete_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +12,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
 	"gorm.io/gorm/schema"
 
 	"github.com/gorm-softdelete/softdelete"
@@ -222,5 +226,85 @@ func TestIndexNamesUpTo63BytesAreKept(t *testing.T) {
 		assert.Equal(t, wantShortName(long), strings.SplitN(stmts[1], `"`, 3)[1], "64 bytes: shortened")
 		require.NoError(t, softdelete.AutoMigrate(e.db, &gap63{}, &gap64{}))
 		assert.NotEmpty(t, indexDef(t, e, kept))
+	})
+}
+
+// otherDatabase is a database the plugin has no dialect for: SQLite under
+// another name, so the generic dialect (no partial indexes) applies.
+type otherDatabase struct{ gorm.Dialector }
+
+func (otherDatabase) Name() string { return "otherdb" }
+
+// TestDatabaseWithoutPartialIndexes: on a database without partial indexes
+// a model declaring softdelete index tags is refused (wrapping
+// errors.ErrUnsupported, naming model and database) before anything is
+// migrated; models without such tags are fine.
+func TestDatabaseWithoutPartialIndexes(t *testing.T) {
+	db, err := gorm.Open(otherDatabase{sqlite.Open(filepath.Join(t.TempDir(), "other.db"))}, &gorm.Config{Logger: logger.Discard})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		if sqlDB, err := db.DB(); err == nil {
+			_ = sqlDB.Close()
+		}
+	})
+	require.NoError(t, db.Use(softdelete.New()))
+
+	stmts, err := softdelete.IndexSQL(db, &Post{}, &Tag{})
+	require.NoError(t, err, "no index tags, nothing to refuse")
+	assert.Empty(t, stmts)
+	require.NoError(t, softdelete.AutoMigrate(db, &Post{}))
+
+	_, err = softdelete.IndexSQL(db, &Listing{})
+	require.ErrorIs(t, err, errors.ErrUnsupported)
+	assert.Contains(t, err.Error(), "Listing")
+	assert.Contains(t, err.Error(), "otherdb")
+	require.ErrorIs(t, softdelete.AutoMigrate(db, &Listing{}), errors.ErrUnsupported)
+	assert.False(t, db.Migrator().HasTable(&Listing{}), "nothing migrated")
+}
+
+// gapName63 names its index with exactly 63 bytes, the longest name allowed.
+type gapName63 struct {
+	softdelete.Model
+	Code string `softdelete:"unique:ix_gap_0123456789_0123456789_0123456789_0123456789_0123456789ab"`
+}
+
+func TestExplicitIndexNameOf63BytesIsAllowed(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		const name = "ix_gap_0123456789_0123456789_0123456789_0123456789_0123456789ab"
+		require.Len(t, name, 63)
+		stmts, err := softdelete.IndexSQL(e.db, &gapName63{})
+		require.NoError(t, err)
+		require.Len(t, stmts, 1)
+		assert.Contains(t, stmts[0], `"`+name+`"`)
+		require.NoError(t, softdelete.AutoMigrate(e.db, &gapName63{}))
+		assert.NotEmpty(t, indexDef(t, e, name))
+	})
+}
+
+// gapTwoKeys has two unique keys among live rows.
+type gapTwoKeys struct {
+	softdelete.Model
+	Slug string `softdelete:"unique"`
+	Code string `softdelete:"unique"`
+}
+
+// TestRestoreConflictWithoutNamesListsTheCandidates: when the database's
+// error does not say which index was violated (SQLite's, once TranslateError
+// replaced it), the conflict names every unique index it can be; PostgreSQL
+// names the index itself.
+func TestRestoreConflictWithoutNamesListsTheCandidates(t *testing.T) {
+	eachDBWith(t, setup{cfg: func(c *gorm.Config) { c.TranslateError = true }}, func(t *testing.T, e *env) {
+		require.NoError(t, softdelete.AutoMigrate(e.db, &gapTwoKeys{}))
+		old := gapTwoKeys{Slug: "s", Code: "c"}
+		require.NoError(t, e.db.Create(&old).Error)
+		require.NoError(t, e.db.Delete(&old).Error)
+		require.NoError(t, e.db.Create(&gapTwoKeys{Slug: "s", Code: "other"}).Error)
+		err := softdelete.Restore(e.db, &old).Error
+		require.ErrorIs(t, err, softdelete.ErrRestoreConflict)
+		if e.name == "postgres" {
+			assert.Contains(t, err.Error(), `index "uidx_gap_two_keys_slug"`)
+			return
+		}
+		assert.Contains(t, err.Error(), `one of indexes "uidx_gap_two_keys_code", "uidx_gap_two_keys_slug"`)
 	})
 }

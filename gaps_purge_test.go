@@ -165,3 +165,42 @@ func TestPurgeRejectsNonModels(t *testing.T) {
 		}
 	})
 }
+
+// TestPurgeStopsOnRowsItCannotAddress: a full batch of a cascading model
+// whose candidates GORM cannot address by key (a zero primary key) removes
+// nothing; Purge must stop, not fetch the same batch forever.
+func TestPurgeStopsOnRowsItCannotAddress(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		gapPurgeDB(t, e)
+		require.NoError(t, e.db.Exec("INSERT INTO gap_trees (id, created_at, updated_at, deleted_at) VALUES (0, ?, ?, ?)",
+			e.clock.Now(), e.clock.Now(), e.clock.Now()).Error)
+		e.expire()
+		done := make(chan error, 1)
+		go func() {
+			_, err := softdelete.Purge(context.Background(), e.db, &gapTree{}, softdelete.PurgeOptions{OlderThan: retention, BatchSize: 1})
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			require.NoError(t, err)
+		case <-time.After(10 * time.Second):
+			t.Fatal("Purge keeps fetching the same batch")
+		}
+	})
+}
+
+// TestPurgeLiveChildErrorIsNotPrefixedTwice: ErrLiveChild already names the
+// child, the parent and both tables; Purge returns it as it is.
+func TestPurgeLiveChildErrorIsNotPrefixedTwice(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		gapPurgeDB(t, e)
+		tree := gapTree{Branches: []gapBranch{{}}}
+		require.NoError(t, e.db.Create(&tree).Error)
+		require.NoError(t, e.db.Exec("UPDATE gap_trees SET deleted_at = ? WHERE id = ?", e.clock.Now(), tree.ID).Error)
+		e.expire()
+		_, err := softdelete.Purge(context.Background(), e.db, &gapTree{}, softdelete.PurgeOptions{OlderThan: retention})
+		require.ErrorIs(t, err, softdelete.ErrLiveChild)
+		assert.True(t, strings.HasPrefix(err.Error(), softdelete.ErrLiveChild.Error()+": gap_branches row"), err.Error())
+		assert.Equal(t, 1, strings.Count(err.Error(), "softdelete:"), err.Error())
+	})
+}
