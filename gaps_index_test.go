@@ -302,7 +302,9 @@ func TestRestoreConflictWithoutNamesListsTheCandidates(t *testing.T) {
 		err := softdelete.Restore(e.db, &old).Error
 		require.ErrorIs(t, err, softdelete.ErrRestoreConflict)
 		if e.name == "postgres" {
-			assert.Contains(t, err.Error(), `index "uidx_gap_two_keys_slug"`)
+			// PostgreSQL names the index; an older driver's translated error
+			// (gorm.io/driver/postgres v1.6.1) drops it, leaving the candidates
+			assert.Contains(t, err.Error(), `"uidx_gap_two_keys_slug"`)
 			return
 		}
 		assert.Contains(t, err.Error(), `one of indexes "uidx_gap_two_keys_code", "uidx_gap_two_keys_slug"`)
