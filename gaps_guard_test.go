@@ -169,3 +169,33 @@ func TestBadTagIsReportedByWrites(t *testing.T) {
 		}
 	})
 }
+
+// TestUpsertOnOtherColumnsIsLeftAsWritten: only conflict columns that are
+// exactly a partial unique index's get its predicate; an upsert on the
+// primary key of a model with a composite unique index keeps its target.
+func TestUpsertOnOtherColumnsIsLeftAsWritten(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		migrateIndexModels(t, e)
+		acc := Account{OrgID: 1, Email: "a", Name: "old"}
+		require.NoError(t, e.db.Create(&acc).Error)
+		upsert := func(tx *gorm.DB, cols ...string) *gorm.DB {
+			var target []clause.Column
+			for _, c := range cols {
+				target = append(target, clause.Column{Name: c})
+			}
+			return tx.Clauses(clause.OnConflict{Columns: target, DoUpdates: clause.AssignmentColumns([]string{"name"})}).
+				Create(&Account{Model: softdelete.Model{ID: acc.ID}, OrgID: 1, Email: "a", Name: "new"})
+		}
+		for _, cols := range [][]string{{"id"}, {"org_id"}, {"org_id", "email", "name"}} {
+			sql := e.db.ToSQL(func(tx *gorm.DB) *gorm.DB { return upsert(tx, cols...) })
+			assert.NotContains(t, unquote(sql), "WHERE deleted_at IS NULL", "%v: %s", cols, sql)
+		}
+		sql := e.db.ToSQL(func(tx *gorm.DB) *gorm.DB { return upsert(tx, "email", "org_id") })
+		assert.Contains(t, unquote(sql), "WHERE deleted_at IS NULL", "the index's columns, in any order: %s", sql)
+
+		require.NoError(t, upsert(e.db, "id").Error)
+		var name string
+		require.NoError(t, e.db.Raw("SELECT name FROM accounts WHERE id = ?", acc.ID).Scan(&name).Error)
+		assert.Equal(t, "new", name)
+	})
+}

@@ -204,3 +204,26 @@ func TestPurgeLiveChildErrorIsNotPrefixedTwice(t *testing.T) {
 		assert.Equal(t, 1, strings.Count(err.Error(), "softdelete:"), err.Error())
 	})
 }
+
+var errChain = errors.New("gap: bad scope")
+
+// TestPurgeFailsOnABrokenChain: when the caller's chain cannot be built (a
+// scope failed), Purge fails with that error and removes nothing; it never
+// purges without the chain's conditions.
+func TestPurgeFailsOnABrokenChain(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		gapPurgeDB(t, e)
+		leaves := []gapLeaf{{Name: "a"}, {Name: "b"}}
+		require.NoError(t, e.db.Create(&leaves).Error)
+		require.NoError(t, e.db.Delete(&leaves).Error)
+		e.expire()
+		broken := e.db.Where("name = ?", "a").Scopes(func(tx *gorm.DB) *gorm.DB {
+			_ = tx.AddError(errChain)
+			return tx
+		})
+		n, err := softdelete.Purge(context.Background(), broken, &gapLeaf{}, softdelete.PurgeOptions{OlderThan: retention})
+		require.ErrorIs(t, err, errChain)
+		assert.Zero(t, n)
+		assert.EqualValues(t, 2, e.count(t, "SELECT count(*) FROM gap_leafs"))
+	})
+}
