@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gorm-softdelete/softdelete/internal/dialect"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 	"gorm.io/gorm/schema"
@@ -111,7 +112,7 @@ func inSubquery(db *gorm.DB, table string, cols []string, sub *gorm.DB) clause.E
 // dialect's best form for a batch of keys (see dialect.KeysIn).
 func keysIn(db *gorm.DB, table string, cols []string, sub *gorm.DB) clause.Expression {
 	lhs := columnList(db, table, cols)
-	return clause.Expr{SQL: dialectOf(db).KeysIn(lhs, len(cols)), Vars: []any{sub}}
+	return clause.Expr{SQL: dialect.Of(db).KeysIn(lhs, len(cols)), Vars: []any{sub}}
 }
 
 // columnList renders "t"."a", or ("t"."a","t"."b") for several columns.
@@ -240,7 +241,7 @@ func (p *Plugin) checkParents(db *gorm.DB, m *modelMeta) error {
 //     application that inserts children only after reading their parent FOR
 //     SHARE and live waits for the delete and then finds the parent deleted.
 func lockRows(db *gorm.DB, set rowSet) error {
-	strength := dialectOf(db).RowLocks()
+	strength := dialect.Of(db).RowLocks()
 	if strength == "" || db.DryRun {
 		return nil
 	}

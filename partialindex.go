@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -160,7 +161,7 @@ func (s *indexSpec) covers(cols []clause.Column) bool {
 		return false
 	}
 	for _, c := range cols {
-		if c.Raw || !contains(s.columns, c.Name) {
+		if c.Raw || !slices.Contains(s.columns, c.Name) {
 			return false
 		}
 	}
@@ -173,21 +174,11 @@ func (s *indexSpec) hasColumns(cols []string) bool {
 		return false
 	}
 	for _, c := range cols {
-		if !contains(s.columns, c) {
+		if !slices.Contains(s.columns, c) {
 			return false
 		}
 	}
 	return true
-}
-
-// contains reports whether xs holds x.
-func contains(xs []string, x string) bool {
-	for _, s := range xs {
-		if s == x {
-			return true
-		}
-	}
-	return false
 }
 
 // definition is the index as the dialect builds it: the model's table and
@@ -252,7 +243,7 @@ func planIndexes(db *gorm.DB, entry string, models []any) (*indexPlan, error) {
 	if p == nil {
 		return nil, notRegistered(entry)
 	}
-	plan := &indexPlan{dialect: dialectOf(db)}
+	plan := &indexPlan{dialect: dialect.Of(db)}
 	owners := map[string]*modelMeta{}
 	var errs []error
 	for i, model := range models {
@@ -265,7 +256,7 @@ func planIndexes(db *gorm.DB, entry string, models []any) (*indexPlan, error) {
 			errs = append(errs, err)
 			continue
 		}
-		if hasMeta(plan.metas, m) {
+		if slices.Contains(plan.metas, m) {
 			continue
 		}
 		plan.metas = append(plan.metas, m)
@@ -287,7 +278,7 @@ func notAModel(entry string, i int, model any, err error) error {
 // addIndexes plans the indexes of one model; owners maps index names to the
 // model that declared them.
 func (plan *indexPlan) addIndexes(m *modelMeta, owners map[string]*modelMeta) []error {
-	if len(m.indexes) > 0 && !plan.dialect.PartialIndexes() {
+	if len(m.indexes) > 0 && !plan.dialect.Features().Has(dialect.PartialIndexes) {
 		return []error{fmt.Errorf("softdelete: %s declares partial indexes on %s: %w",
 			m.schema.Name, plan.dialect.Name(), dialect.ErrNoPartialIndexes)}
 	}
@@ -303,16 +294,6 @@ func (plan *indexPlan) addIndexes(m *modelMeta, owners map[string]*modelMeta) []
 		plan.indexes = append(plan.indexes, plannedIndex{meta: m, def: s.definition(plan.dialect, m)})
 	}
 	return errs
-}
-
-// hasMeta reports whether metas holds m.
-func hasMeta(metas []*modelMeta, m *modelMeta) bool {
-	for _, x := range metas {
-		if x == m {
-			return true
-		}
-	}
-	return false
 }
 
 // AutoMigrate runs db.AutoMigrate for models, creates the partial indexes
@@ -477,7 +458,7 @@ func translateRestoreError(db *gorm.DB) {
 	if err == nil || errors.Is(err, ErrRestoreConflict) {
 		return
 	}
-	v, ok := dialectOf(db).UniqueViolation(db, err)
+	v, ok := dialect.Of(db).UniqueViolation(db, err)
 	if !ok {
 		return
 	}

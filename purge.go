@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gorm-softdelete/softdelete/internal/dialect"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
@@ -198,13 +199,7 @@ func rootKeys(db *gorm.DB, m *modelMeta) ([]string, error) {
 	if pks := m.schema.PrimaryFieldDBNames; len(pks) > 0 {
 		return pks, nil
 	}
-	var rowID string
-	switch db.Dialector.Name() {
-	case "sqlite":
-		rowID = "rowid"
-	case "postgres":
-		rowID = "ctid"
-	}
+	rowID := dialect.Of(db).RowID()
 	if rowID == "" || len(m.cascades) > 0 {
 		return nil, fmt.Errorf("softdelete: purge %s: the model needs a primary key (%w)",
 			m.schema.Name, gorm.ErrPrimaryKeyRequired)
@@ -231,7 +226,7 @@ func chainConds(db *gorm.DB, m *modelMeta) ([]clause.Expression, error) {
 }
 
 // skipLocked reports whether candidate rows are locked with FOR UPDATE SKIP LOCKED.
-func skipLocked(db *gorm.DB) bool { return dialectOf(db).SkipLocked() }
+func skipLocked(db *gorm.DB) bool { return dialect.Of(db).Features().Has(dialect.SkipLocked) }
 
 // run purges batch after batch until a batch comes back short.
 func (j *purgeJob) run() (int64, error) {

@@ -3,6 +3,7 @@ package softdelete
 import (
 	"fmt"
 
+	"github.com/gorm-softdelete/softdelete/internal/dialect"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
@@ -61,7 +62,7 @@ func (p *Plugin) restore(db *gorm.DB, m *modelMeta, hooks bool) {
 // unique clash must leave the caller's transaction usable. Multi-statement
 // restores get theirs from atomic.
 func (p *Plugin) protectCallerTx(db *gorm.DB, m *modelMeta) error {
-	if len(m.cascades) > 0 || len(m.parents) > 0 || !dialectOf(db).AbortsTransactionOnError() {
+	if len(m.cascades) > 0 || len(m.parents) > 0 || !dialect.Of(db).Features().Has(dialect.AbortsTransactionOnError) {
 		return nil
 	}
 	if _, inTx := db.Statement.ConnPool.(gorm.TxCommitter); !inTx || inGormTransaction(db) {

@@ -11,8 +11,6 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 	"gorm.io/gorm/schema"
-
-	"github.com/gorm-softdelete/softdelete/internal/dialect"
 )
 
 // pluginName is the name the plugin registers under (gorm.Config.Plugins key).
@@ -154,9 +152,6 @@ func (p *Plugin) timestamp(db *gorm.DB) time.Time {
 	}
 	return now().UTC().Truncate(time.Microsecond)
 }
-
-// dialectOf returns the dialect of db's database.
-func dialectOf(db *gorm.DB) dialect.Dialect { return dialect.For(db.Dialector.Name()) }
 
 // pluginOf returns the plugin registered on db, or nil.
 func pluginOf(db *gorm.DB) *Plugin {

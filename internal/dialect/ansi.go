@@ -117,13 +117,13 @@ type generic struct {
 	name string
 }
 
-func (g generic) Name() string       { return g.name }
-func (generic) PartialIndexes() bool { return false }
-func (generic) SkipLocked() bool     { return false }
+func (g generic) Name() string { return g.name }
 
-// AbortsTransactionOnError is assumed: a savepoint too many is harmless.
-func (generic) AbortsTransactionOnError() bool { return true }
-func (generic) RowLocks() string               { return "" }
+// Features: AbortsTransactionOnError is assumed (a savepoint too many is
+// harmless); nothing else is.
+func (generic) Features() Feature { return AbortsTransactionOnError }
+func (generic) RowID() string     { return "" }
+func (generic) RowLocks() string  { return "" }
 
 // DropIndex is unsupported without catalog support.
 func (g generic) DropIndex(Index) (string, error) {

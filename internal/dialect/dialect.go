@@ -2,9 +2,10 @@
 // database: index DDL and catalog reads, unique-violation detection, and
 // capability flags (partial indexes, FOR UPDATE SKIP LOCKED).
 //
-// Code outside this package branches on capabilities (PartialIndexes,
-// SkipLocked), never on dialect names. Adding a database (MySQL is next)
-// means adding one implementation of Dialect and one case in For.
+// Code outside this package branches on capabilities (the Feature set a
+// Dialect reports), never on dialect names; Of is the one way to get the
+// dialect of a *gorm.DB. Adding a database (MySQL is next) means adding one
+// implementation of Dialect and one case in For.
 //
 // The package imports no driver: errors are recognised through GORM's
 // gorm.ErrorTranslator (gorm.ErrDuplicatedKey) and the drivers' messages.
@@ -13,6 +14,7 @@ package dialect
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"gorm.io/gorm"
@@ -52,15 +54,10 @@ type Violation struct {
 type Dialect interface {
 	// Name is the GORM dialector name ("postgres", "sqlite", ...).
 	Name() string
-	// PartialIndexes reports whether CREATE INDEX ... WHERE is supported.
-	PartialIndexes() bool
-	// SkipLocked reports whether SELECT ... FOR UPDATE SKIP LOCKED is supported.
-	SkipLocked() bool
-	// AbortsTransactionOnError reports whether a failed statement aborts the
-	// transaction it runs in (PostgreSQL: every later statement fails with
-	// 25P02 until a rollback), so a statement allowed to fail inside a
-	// caller's transaction needs a savepoint.
-	AbortsTransactionOnError() bool
+	// Features is the set of capabilities the database has.
+	Features() Feature
+	// RowID names the physical row address (see Feature RowID), or "".
+	RowID() string
 	// KeysIn returns the condition "lhs is one of the rows of the subquery ?"
 	// for keys of n columns, in the form the planner serves best for a batch of
 	// keys: PostgreSQL plans "id = ANY(ARRAY(subquery))" as an index lookup per
@@ -115,7 +112,7 @@ func Same(have, want Index) bool {
 		baseName(have.Table) == baseName(want.Table) &&
 		have.Unique == want.Unique &&
 		!have.Invalid &&
-		equalStrings(have.Columns, want.Columns) &&
+		slices.Equal(have.Columns, want.Columns) &&
 		NormalizePredicate(have.Where) == NormalizePredicate(want.Where)
 }
 
@@ -168,17 +165,4 @@ func schemaOf(table string) string {
 		return table[:i]
 	}
 	return ""
-}
-
-// equalStrings reports whether a and b hold the same strings in order.
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

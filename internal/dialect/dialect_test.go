@@ -18,19 +18,23 @@ func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
 
 func TestCapabilities(t *testing.T) {
 	cases := []struct {
-		name              string
-		partial, skipLock bool
+		name     string
+		features Feature
+		rowID    string
 	}{
-		{"postgres", true, true},
-		{"sqlite", true, false},
-		{"mysql", false, false},
+		{"postgres", PartialIndexes | SkipLocked | AbortsTransactionOnError | RowID, "ctid"},
+		{"sqlite", PartialIndexes | RowID, "rowid"},
+		{"mysql", AbortsTransactionOnError, ""},
 	}
 	for _, c := range cases {
 		d := For(c.name)
 		assert.Equal(t, c.name, d.Name())
-		assert.Equal(t, c.partial, d.PartialIndexes(), c.name)
-		assert.Equal(t, c.skipLock, d.SkipLocked(), c.name)
+		assert.Equal(t, c.features, d.Features(), c.name)
+		assert.Equal(t, c.rowID, d.RowID(), c.name)
+		assert.Equal(t, c.rowID != "", d.Features().Has(RowID), c.name)
 	}
+	assert.True(t, (PartialIndexes | SkipLocked).Has(SkipLocked))
+	assert.False(t, PartialIndexes.Has(PartialIndexes|SkipLocked))
 	_, err := For("mysql").ReadIndex(nil, "x", "t")
 	assert.ErrorIs(t, err, errors.ErrUnsupported)
 }

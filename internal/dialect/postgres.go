@@ -15,11 +15,12 @@ import (
 // constraint names in unique-violation errors.
 type postgres struct{ ansi }
 
-func (postgres) Name() string                   { return "postgres" }
-func (postgres) PartialIndexes() bool           { return true }
-func (postgres) SkipLocked() bool               { return true }
-func (postgres) AbortsTransactionOnError() bool { return true }
-func (postgres) RowLocks() string               { return clauseLockUpdate }
+func (postgres) Name() string { return "postgres" }
+func (postgres) Features() Feature {
+	return PartialIndexes | SkipLocked | AbortsTransactionOnError | RowID
+}
+func (postgres) RowID() string    { return "ctid" }
+func (postgres) RowLocks() string { return clauseLockUpdate }
 
 // DropIndex drops the index (schema-qualified), or the constraint it backs.
 func (p postgres) DropIndex(ix Index) (string, error) {

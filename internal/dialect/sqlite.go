@@ -14,11 +14,10 @@ import (
 // unique-violation errors name the columns, not the index.
 type sqlite struct{ ansi }
 
-func (sqlite) Name() string                   { return "sqlite" }
-func (sqlite) PartialIndexes() bool           { return true }
-func (sqlite) SkipLocked() bool               { return false }
-func (sqlite) AbortsTransactionOnError() bool { return false }
-func (sqlite) RowLocks() string               { return "" }
+func (sqlite) Name() string      { return "sqlite" }
+func (sqlite) Features() Feature { return PartialIndexes | RowID }
+func (sqlite) RowID() string     { return "rowid" }
+func (sqlite) RowLocks() string  { return "" }
 
 // DropIndex drops the index. Indexes backing a UNIQUE or PRIMARY KEY
 // constraint cannot be dropped in SQLite.

@@ -1,0 +1,34 @@
+package dialect
+
+import "gorm.io/gorm"
+
+// Feature is one capability a database has. A Dialect reports the set it has
+// (Dialect.Features); code outside this package asks the set, never a
+// dialect's name:
+//
+//	if dialect.Of(db).Features().Has(dialect.SkipLocked) { ... }
+type Feature uint64
+
+// The capabilities the plugin adapts to.
+const (
+	// PartialIndexes: CREATE [UNIQUE] INDEX ... WHERE predicate.
+	PartialIndexes Feature = 1 << iota
+	// SkipLocked: SELECT ... FOR UPDATE SKIP LOCKED.
+	SkipLocked
+	// AbortsTransactionOnError: a failed statement aborts the transaction it
+	// runs in (PostgreSQL: every later statement fails with 25P02 until a
+	// rollback), so a statement allowed to fail inside a caller's transaction
+	// needs a savepoint.
+	AbortsTransactionOnError
+	// RowID: every row has a physical address usable as a key when a table
+	// has no primary key (Dialect.RowID names it: SQLite's rowid, PostgreSQL's
+	// ctid).
+	RowID
+)
+
+// Has reports whether every capability in x is in the set f.
+func (f Feature) Has(x Feature) bool { return f&x == x }
+
+// Of returns the dialect of db's database: the one helper the plugin uses to
+// pick it (from db.Dialector.Name()).
+func Of(db *gorm.DB) Dialect { return For(db.Dialector.Name()) }
