@@ -301,6 +301,14 @@ func TestRestoreConflictWithoutNamesListsTheCandidates(t *testing.T) {
 		require.NoError(t, e.db.Create(&gapTwoKeys{Slug: "s", Code: "other"}).Error)
 		err := softdelete.Restore(e.db, &old).Error
 		require.ErrorIs(t, err, softdelete.ErrRestoreConflict)
+		var conflict *softdelete.RestoreConflictError
+		require.ErrorAs(t, err, &conflict)
+		assert.Equal(t, "gap_two_keys", conflict.Table)
+		if e.name == "postgres" && conflict.Index != "" {
+			assert.Equal(t, "uidx_gap_two_keys_slug", conflict.Index)
+		} else {
+			assert.Equal(t, []string{"uidx_gap_two_keys_code", "uidx_gap_two_keys_slug"}, conflict.Candidates)
+		}
 		if e.name == "postgres" {
 			// PostgreSQL names the index; an older driver's translated error
 			// (gorm.io/driver/postgres v1.6.1) drops it, leaving the candidates

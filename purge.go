@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/gorm-softdelete/softdelete/internal/dialect"
@@ -25,19 +24,6 @@ const DefaultPurgeBatchSize = 1000
 // statement of the batch): below SQLite's 32766 and PostgreSQL's 65535
 // parameter limits.
 const maxBatchKeys = 30000
-
-var (
-	// ErrInvalidBatchSize is returned by Purge and NewPurger when
-	// PurgeOptions.BatchSize is negative. Nothing is deleted.
-	ErrInvalidBatchSize = errors.New("softdelete: purge batch size must not be negative")
-
-	// ErrLiveChild is returned by Purge when a row due for purge has a live
-	// child through a softdelete:"cascade" relation: purging the parent would
-	// orphan the child (or break its foreign key). The error names the child's
-	// table, model and key and the parent's; the batch that found it is
-	// rolled back, batches committed before it stay committed.
-	ErrLiveChild = errors.New("softdelete: a live cascade child blocks the purge")
-)
 
 // PurgeOptions configures Purge.
 type PurgeOptions struct {
@@ -475,22 +461,26 @@ func liveCols(s *schema.Schema, rel *schema.Relationship) []string {
 	return cols
 }
 
-// liveChildError names the live child (table, model, key) and its parent.
+// liveChildError describes the live child row (its key and the parent key it
+// references) reached through rel.
 func liveChildError(rel *schema.Relationship, cols []string, row map[string]any) error {
 	child, parent := rel.FieldSchema, rel.Schema
-	var pk, fk []string
+	e := &LiveChildError{
+		Relation: parent.Name + "." + rel.Name,
+		Table:    child.Table, Model: child.Name, Key: map[string]any{},
+		ParentTable: parent.Table, ParentModel: parent.Name, ParentKey: map[string]any{},
+	}
 	for _, c := range cols {
 		if slices.Contains(child.PrimaryFieldDBNames, c) {
-			pk = append(pk, fmt.Sprintf("%s=%v", c, row[c]))
+			e.Key[c] = row[c]
 		}
 	}
 	for _, ref := range rel.References {
 		if ref.OwnPrimaryKey {
-			fk = append(fk, fmt.Sprintf("%s=%v", ref.PrimaryKey.DBName, row[ref.ForeignKey.DBName]))
+			e.ParentKey[ref.PrimaryKey.DBName] = row[ref.ForeignKey.DBName]
 		}
 	}
-	return fmt.Errorf("%w: %s row %s (model %s) is live, but its parent %s row %s (model %s) is due for purge; delete or detach the child first",
-		ErrLiveChild, child.Table, strings.Join(pk, ","), child.Name, parent.Table, strings.Join(fk, ","), parent.Name)
+	return e
 }
 
 // deleteLevels removes the cascade levels (children first), then the root

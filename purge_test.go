@@ -342,6 +342,15 @@ func TestPurgeLiveChild(t *testing.T) {
 		} {
 			assert.Contains(t, err.Error(), want)
 		}
+		var live *softdelete.LiveChildError
+		require.ErrorAs(t, err, &live)
+		assert.Equal(t, "PurgeItem.Parts", live.Relation)
+		assert.Equal(t, "purge_parts", live.Table)
+		assert.Equal(t, "PurgePart", live.Model)
+		assert.EqualValues(t, orphan.ID, live.Key["id"])
+		assert.Equal(t, "purge_items", live.ParentTable)
+		assert.Equal(t, "PurgeItem", live.ParentModel)
+		assert.EqualValues(t, o.Items[1].ID, live.ParentKey["id"])
 		assert.Equal(t, before, e.tableCounts(t), "nothing of the batch is deleted")
 	})
 }

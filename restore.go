@@ -1,7 +1,9 @@
 package softdelete
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/gorm-softdelete/softdelete/internal/dialect"
 	"gorm.io/gorm"
@@ -92,4 +94,91 @@ func (m *modelMeta) restoreSet() clause.Set {
 		set = append(set, clause.Assignment{Column: clause.Column{Name: m.deletedBy.DBName}, Value: nil})
 	}
 	return set
+}
+
+// translateRestoreError reports a unique violation during Restore (db.Error
+// set by the failed statement) as a *RestoreConflictError naming the table
+// and index, keeping the driver's error in the chain.
+func translateRestoreError(db *gorm.DB) {
+	err := db.Error
+	if err == nil || errors.Is(err, ErrRestoreConflict) {
+		return
+	}
+	v, ok := dialect.Of(db).UniqueViolation(db, err)
+	if !ok {
+		return
+	}
+	db.Error = conflictError(db, v, err)
+}
+
+// conflictError names the index a violation hit: the name the database
+// reports (PostgreSQL), or the declared index with the reported columns
+// (SQLite), or the declared unique indexes it can be.
+func conflictError(db *gorm.DB, v dialect.Violation, err error) *RestoreConflictError {
+	e := &RestoreConflictError{Table: v.Table, Index: v.Index, Columns: v.Columns, Err: err}
+	p, s := pluginOf(db), db.Statement.Schema
+	if e.Table == "" && s != nil {
+		e.Table = s.Table
+	}
+	if p == nil || s == nil {
+		return e
+	}
+	if e.Index != "" {
+		if m := p.metaOfIndex(e.Index); m != nil {
+			e.Table = m.schema.Table
+		}
+		return e
+	}
+	m := p.meta(s)
+	if v.Table != "" && v.Table != s.Table {
+		m = p.metaOfTable(v.Table)
+	}
+	if m == nil {
+		return e
+	}
+	for i := range m.indexes {
+		if ix := &m.indexes[i]; ix.unique {
+			if len(v.Columns) > 0 && ix.hasColumns(v.Columns) {
+				e.Index = ix.name
+				return e
+			}
+			e.Candidates = append(e.Candidates, ix.name)
+		}
+	}
+	if len(v.Columns) == 0 && len(e.Candidates) == 1 {
+		e.Index, e.Candidates = e.Candidates[0], nil
+	}
+	if len(v.Columns) > 0 {
+		e.Candidates = nil
+	}
+	return e
+}
+
+// metaOfIndex finds the cached metadata of the model declaring the index
+// called name, or nil.
+func (p *Plugin) metaOfIndex(name string) *modelMeta {
+	var found *modelMeta
+	p.metas.Range(func(_, v any) bool {
+		m, _ := v.(*modelMeta)
+		if m != nil && slices.ContainsFunc(m.indexes, func(ix indexSpec) bool { return ix.name == name }) {
+			found = m
+			return false
+		}
+		return true
+	})
+	return found
+}
+
+// metaOfTable finds the cached metadata of a model stored in table (cascade
+// children hit during a restore), or nil.
+func (p *Plugin) metaOfTable(table string) *modelMeta {
+	var found *modelMeta
+	p.metas.Range(func(_, v any) bool {
+		if m, _ := v.(*modelMeta); m != nil && m.schema.Table == table && m.softDeletable() {
+			found = m
+			return false
+		}
+		return true
+	})
+	return found
 }
