@@ -77,7 +77,7 @@ func main() {
 		list    = flag.Bool("list", false, "list the mutants and exit")
 		verbose = flag.Bool("v", false, "print every mutant, not only the lived ones")
 		report  = flag.String("gremlins-report", "", "summarise this gremlins JSON output (-o) instead of mutating")
-		retest  = flag.Bool("retest-uncovered", false, "with -gremlins-report: run the tests on the mutants gremlins calls NOT COVERED")
+		retest  = flag.Bool("retest-uncovered", false, "with -gremlins-report: run the tests again on the mutants gremlins calls NOT COVERED or TIMED OUT")
 	)
 	flag.Parse()
 	if *dir == "" {
@@ -590,7 +590,11 @@ type gremlinsOutput struct {
 // test covers counts as lived: the behaviour it changes is not pinned. But
 // gremlins takes coverage from go test -cover, whose blocks leave out the
 // expressions of switch cases: with retest, such "NOT COVERED" mutants are
-// applied and tested here instead.
+// applied and tested here instead. So are the ones gremlins timed out: its
+// timeout is a multiple of one coverage run, which a loaded machine (or a
+// slower PostgreSQL) easily exceeds, and a timeout counts as killed; here they
+// run again under the script's generous per-mutant timeout, so only a mutant
+// that really hangs counts as detected by timing out.
 func gremlinsReport(path, dir, equivFile string, retest bool, timeout time.Duration) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -618,14 +622,15 @@ func gremlinsReport(path, dir, equivFile string, retest bool, timeout time.Durat
 			sum := sha1.Sum([]byte(fmt.Sprintf("%s\x00%s\x00%s\x00%d", f.Filename, m.Type, oneLine(text), m.Column-indent)))
 			id := "gremlins-" + strings.ToLower(m.Type) + "-" + hex.EncodeToString(sum[:])[:10]
 			st := m.Status
-			if st == "NOT COVERED" && retest {
+			if (st == "NOT COVERED" || st == "TIMED OUT") && retest {
 				if tm, ok := tokenMutant(f.Filename, src, m.Type, m.Line, m.Column); ok {
+					was := st
 					res, err := test(dir, tm, timeout)
 					if err != nil {
 						return err
 					}
 					st = map[status]string{killed: "KILLED", timedOut: "TIMED OUT", lived: "LIVED", notViable: "NOT VIABLE"}[res]
-					fmt.Printf("retested %s:%d:%d %s (not covered per gremlins): %s\n", f.Filename, m.Line, m.Column, m.Type, st)
+					fmt.Printf("retested %s:%d:%d %s (%s per gremlins): %s\n", f.Filename, m.Line, m.Column, m.Type, strings.ToLower(was), st)
 				}
 			}
 			if _, ok := accepted[id]; ok && (st == "LIVED" || st == "NOT COVERED") {

@@ -132,7 +132,7 @@ if ! (cd "$work/mod" && go test -count=1 ./... >"$work/baseline.log" 2>&1); then
 	exit 1
 fi
 cat "$work/baseline.log"
-per_mutant=$(((SECONDS - start) * 8 + 30))s # generous: a loaded machine must not turn slow runs into "timed out" (= killed)
+per_mutant=$(((SECONDS - start) * 8 + 60))s # generous: a loaded machine must not turn slow runs into "timed out" (= killed); gremlins' own timeouts are retested with it
 echo "per-mutant timeout $per_mutant"
 
 summaries=$work/summaries
