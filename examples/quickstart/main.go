@@ -28,6 +28,10 @@ type Post struct {
 	Title string
 }
 
+// TableName keeps the walkthrough away from any real "posts" table of the
+// database -dsn names: the table it drops and recreates is its own.
+func (Post) TableName() string { return "quickstart_posts" }
+
 func main() {
 	dsn := flag.String("dsn", "", "PostgreSQL DSN (default: in-memory SQLite)")
 	flag.Parse()

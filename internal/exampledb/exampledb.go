@@ -3,10 +3,30 @@
 package exampledb
 
 import (
+	"strings"
+
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 )
+
+// SQLiteSettings are the connection settings docs/guarantees.md recommends
+// for SQLite (WAL, a busy timeout, BEGIN IMMEDIATE, foreign keys).
+const SQLiteSettings = "_journal_mode=WAL&_busy_timeout=5000&_txlock=immediate&_foreign_keys=1"
+
+// SQLiteDSN is the connection string of the SQLite database in file, with
+// SQLiteSettings; "" is a private in-memory database (without WAL, which an
+// in-memory database cannot use). A file already given as a URI ("file:...",
+// or with "?" settings of its own) is used as it is.
+func SQLiteDSN(file string) string {
+	switch {
+	case file == "":
+		return "file::memory:?_busy_timeout=5000&_txlock=immediate&_foreign_keys=1"
+	case strings.HasPrefix(file, "file:") || strings.Contains(file, "?"):
+		return file
+	}
+	return "file:" + file + "?" + SQLiteSettings
+}
 
 // Open connects to PostgreSQL when dsn is set; otherwise to the SQLite
 // database in file, or, when file is "", to a private in-memory SQLite
@@ -20,10 +40,7 @@ func Open(dsn, file string, cfg *gorm.Config) (*gorm.DB, error) {
 		return gorm.Open(postgres.Open(dsn), cfg)
 	}
 	memory := file == ""
-	if memory {
-		file = "file::memory:"
-	}
-	db, err := gorm.Open(sqlite.Open(file), cfg)
+	db, err := gorm.Open(sqlite.Open(SQLiteDSN(file)), cfg)
 	if err != nil || !memory {
 		return db, err
 	}
