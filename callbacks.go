@@ -195,8 +195,7 @@ func (p *Plugin) tableVerb(db *gorm.DB, s *verbState) {
 	column := clause.Column{Table: clause.CurrentTable, Name: col.(string)}
 	addPredicate(stmt, clause.Neq{Column: column, Value: nil})
 	if s.verb == verbHard {
-		countPredicateAsCondition(stmt)
-		buildDelete(stmt)
+		countPredicateAsCondition(stmt) // gorm:delete builds the DELETE from the WHERE above
 		return
 	}
 	if !hasConditions(stmt) {

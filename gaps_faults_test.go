@@ -312,3 +312,41 @@ func TestUniqueViolationInsideJoinedErrors(t *testing.T) {
 		}
 	})
 }
+
+// TestNewestTombstoneReadErrorsFailTheCascade: when reading the newest
+// tombstone below a cascading delete fails (a row error, a Scan error), the
+// delete fails with that error and nothing is deleted: the cascade never runs
+// with a timestamp that could be confused with an earlier delete's.
+func TestNewestTombstoneReadErrorsFailTheCascade(t *testing.T) {
+	cases := []struct {
+		name  string
+		fault fault
+		is    error
+	}{
+		{"row error", fault{match: "SELECT MAX(", nextErr: errRowsBroken}, errRowsBroken},
+		{"Scan error", fault{match: "SELECT MAX(", extra: true}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			db, f := openFaultySQLite(t)
+			require.NoError(t, softdelete.AutoMigrate(db, allModels...))
+			a := Author{Name: "a", Posts: []Post{{Title: "p", Comments: []Comment{{Body: "c"}}}}}
+			require.NoError(t, db.Create(&a).Error)
+
+			f.set(&c.fault)
+			err := db.Delete(&a).Error
+			f.set(nil)
+			require.Error(t, err)
+			if c.is != nil {
+				assert.ErrorIs(t, err, c.is)
+			}
+			assert.Contains(t, err.Error(), "newest tombstone below authors")
+			var deleted int64
+			require.NoError(t, db.Raw(`SELECT (SELECT count(*) FROM authors WHERE deleted_at IS NOT NULL) +
+				(SELECT count(*) FROM posts WHERE deleted_at IS NOT NULL) +
+				(SELECT count(*) FROM comments WHERE deleted_at IS NOT NULL)`).Scan(&deleted).Error)
+			assert.Zero(t, deleted, "nothing deleted")
+			assert.False(t, a.DeletedAt.IsDeleted(), "nothing written back")
+		})
+	}
+}

@@ -166,3 +166,33 @@ func TestTableVerbsWithoutModelDoNotPanic(t *testing.T) {
 		})
 	})
 }
+
+// TestTableTrashWithoutModel: emptying the trash of a registered table with no
+// model, HardDelete(db.Table("t").Scopes(OnlyDeleted), nil), removes exactly the
+// deleted rows (the scope counts as the condition), with or without more
+// conditions; a Restore of the same shape brings back only deleted rows.
+func TestTableTrashWithoutModel(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		require.NoError(t, softdelete.AutoMigrate(e.db, allModels...))
+		author := Author{Name: "x"}
+		require.NoError(t, e.db.Create(&author).Error)
+		posts := []Post{{AuthorID: author.ID, Title: "a"}, {AuthorID: author.ID, Title: "b"}, {AuthorID: author.ID, Title: "c"}, {AuthorID: author.ID, Title: "d"}}
+		require.NoError(t, e.db.Create(&posts).Error)
+		require.NoError(t, e.db.Delete(&posts[0]).Error)
+		require.NoError(t, e.db.Delete(&posts[1]).Error)
+
+		trash := func() *gorm.DB { return e.db.Table("posts").Scopes(softdelete.OnlyDeleted) }
+		sql := e.db.ToSQL(func(tx *gorm.DB) *gorm.DB { return softdelete.HardDelete(tx.Table("posts").Scopes(softdelete.OnlyDeleted), nil) })
+		assert.Contains(t, unquote(sql), "DELETE FROM posts WHERE posts.deleted_at IS NOT NULL", sql)
+
+		res := softdelete.HardDelete(trash().Where("title = ?", "a"), nil)
+		require.NoError(t, res.Error)
+		assert.EqualValues(t, 1, res.RowsAffected)
+		res = softdelete.HardDelete(trash(), nil)
+		require.NoError(t, res.Error)
+		assert.EqualValues(t, 1, res.RowsAffected)
+		var left []string
+		require.NoError(t, e.db.Raw("SELECT title FROM posts ORDER BY title").Scan(&left).Error)
+		assert.Equal(t, []string{"c", "d"}, left, "live rows stay")
+	})
+}

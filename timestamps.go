@@ -113,7 +113,10 @@ func pastTombstones(db *gorm.DB, tables []cascadeTable, below string, ts time.Ti
 			ts = newest.UTC().Truncate(timestampStep).Add(timestampStep)
 		}
 	}
-	return ts, rows.Err()
+	if err := rows.Err(); err != nil {
+		return ts, fmt.Errorf("softdelete: newest tombstone below %s: %w", below, err)
+	}
+	return ts, nil
 }
 
 // sqliteTimeLayouts are the text forms SQLite drivers store times in.
