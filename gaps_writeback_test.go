@@ -182,7 +182,9 @@ func TestTableTrashWithoutModel(t *testing.T) {
 		require.NoError(t, e.db.Delete(&posts[1]).Error)
 
 		trash := func() *gorm.DB { return e.db.Table("posts").Scopes(softdelete.OnlyDeleted) }
-		sql := e.db.ToSQL(func(tx *gorm.DB) *gorm.DB { return softdelete.HardDelete(tx.Table("posts").Scopes(softdelete.OnlyDeleted), nil) })
+		sql := e.db.ToSQL(func(tx *gorm.DB) *gorm.DB {
+			return softdelete.HardDelete(tx.Table("posts").Scopes(softdelete.OnlyDeleted), nil)
+		})
 		assert.Contains(t, unquote(sql), "DELETE FROM posts WHERE posts.deleted_at IS NOT NULL", sql)
 
 		res := softdelete.HardDelete(trash().Where("title = ?", "a"), nil)
