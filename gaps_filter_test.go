@@ -6,6 +6,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gorm.io/gorm"
+
+	"github.com/gorm-softdelete/softdelete"
 )
 
 // TestGormDeletedAtRawOrIsGrouped: on a model with GORM's own gorm.DeletedAt
@@ -46,5 +48,58 @@ func TestGormDeletedAtRawOrIsGrouped(t *testing.T) {
 				assert.EqualValues(t, 1, res.RowsAffected, "Update touches the live row only")
 			})
 		}
+	})
+}
+
+// Nested relation joins: a worker's office is soft-deletable, the office's
+// city is not.
+type gapCity struct {
+	ID   uint
+	Name string
+}
+
+type gapOffice struct {
+	BaseModel
+	Name   string
+	CityID uint
+	City   gapCity
+}
+
+type gapWorker struct {
+	ID       uint
+	Name     string
+	OfficeID uint
+	Office   gapOffice
+}
+
+// TestNestedJoinConditionsAreGrouped: GORM adds a relation join's conditions
+// to the ON of every relation on a nested path ("Office.City"), so an OR among
+// them is grouped wherever one of those relations is filtered — here the
+// middle one — and a worker of a deleted office is never joined to it. Under
+// Unscoped the plugin leaves the joins as GORM writes them.
+func TestNestedJoinConditionsAreGrouped(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		require.NoError(t, softdelete.AutoMigrate(e.db, &gapCity{}, &gapOffice{}, &gapWorker{}))
+		city := gapCity{Name: "x"}
+		require.NoError(t, e.db.Create(&city).Error)
+		gone := gapOffice{Name: "gone", CityID: city.ID}
+		require.NoError(t, e.db.Create(&gone).Error)
+		w := gapWorker{Name: "w", OfficeID: gone.ID}
+		require.NoError(t, e.db.Omit("Office").Create(&w).Error)
+		require.NoError(t, e.db.Delete(&gone).Error)
+
+		cond := e.db.Where("1 = 0\nOR 1 = 1") // an OR GORM does not group itself
+		var got []gapWorker
+		require.NoError(t, e.db.Joins("Office.City", cond).Find(&got).Error)
+		require.Len(t, got, 1)
+		assert.Zero(t, got[0].Office.ID, "the deleted office is not joined")
+
+		sql := e.db.ToSQL(func(tx *gorm.DB) *gorm.DB { return tx.Joins("Office.City", cond).Find(&[]gapWorker{}) })
+		assert.Contains(t, unquote(sql), "Office.deleted_at IS NULL AND (1 = 0\nOR 1 = 1)", sql)
+
+		plain := e.db.ToSQL(func(tx *gorm.DB) *gorm.DB {
+			return tx.Unscoped().Joins("Office.City", cond).Find(&[]gapWorker{})
+		})
+		assert.NotContains(t, plain, "(1 = 0", "Unscoped: GORM's join text")
 	})
 }
