@@ -1,14 +1,23 @@
 // Package testdb runs tests against every available real database
-// (SQLite always, PostgreSQL when it can be found or started).
+// (SQLite always, PostgreSQL and MariaDB when they can be found or started).
 //
-// Each test gets a fresh, isolated, empty database: a new SQLite file, or a
-// new PostgreSQL schema selected through the connection's search_path.
+// Each test gets a fresh, isolated, empty database: a new SQLite file, a
+// new PostgreSQL schema selected through the connection's search_path, or a
+// new MariaDB database.
 //
 // PostgreSQL is taken from SOFTDELETE_TEST_POSTGRES_DSN when set; otherwise
 // a throwaway cluster is started once per test binary from the local
 // PostgreSQL installation and stopped by Main. When PostgreSQL is not
 // available its subtests are skipped, unless SOFTDELETE_REQUIRE_POSTGRES=1,
 // in which case they fail.
+//
+// MariaDB (target "mysql", GORM's dialector name) is taken from
+// SOFTDELETE_TEST_MYSQL_DSN when set; otherwise a throwaway server is started
+// once per test binary from the local MariaDB installation (mariadb-install-db
+// and mariadbd on a private port and socket) and stopped by Main. It is a
+// target in the packages whose TestMain passes WithMariaDB;
+// SOFTDELETE_TEST_MARIADB=0 switches it off there, =1 on everywhere, and
+// SOFTDELETE_REQUIRE_MARIADB=1 makes an unavailable MariaDB fail.
 package testdb
 
 import (
@@ -33,18 +42,52 @@ const (
 
 // Target is one database a test runs on.
 type Target struct {
-	Name string // "sqlite" or "postgres"
+	Name string // "sqlite", "postgres" or "mysql"
+}
+
+// MainOption configures the targets of a test binary (see Main).
+type MainOption func(*mainConfig)
+
+// mainConfig is what the options of Main say.
+type mainConfig struct{ mariadb bool }
+
+// settings is the configuration Main was given; set once, before any test
+// runs, and only read afterwards.
+var settings mainConfig
+
+// WithMariaDB makes MariaDB a target of Each and Targets in this test
+// binary (unless SOFTDELETE_TEST_MARIADB=0).
+func WithMariaDB() MainOption { return func(c *mainConfig) { c.mariadb = true } }
+
+// Main runs the tests of a package and then stops any PostgreSQL cluster
+// and MariaDB server the harness started (removing their temporary
+// directories). Call it from TestMain: os.Exit(testdb.Main(m)).
+func Main(m *testing.M, opts ...MainOption) int {
+	for _, o := range opts {
+		o(&settings)
+	}
+	defer shutdownMySQL()
+	defer shutdownPostgres()
+	return m.Run()
+}
+
+// mariadbTarget reports whether MariaDB is a target of this test binary.
+func mariadbTarget() bool {
+	switch v, err := strconv.ParseBool(os.Getenv(envMariaDB)); {
+	case err != nil:
+		return settings.mariadb
+	default:
+		return v
+	}
 }
 
 // allTargets lists every target Each tries, in order.
-var allTargets = []Target{{Name: "sqlite"}, {Name: "postgres"}}
-
-// Main runs the tests of a package and then stops any PostgreSQL cluster
-// the harness started (removing its temporary directory). Call it from
-// TestMain: os.Exit(testdb.Main(m)).
-func Main(m *testing.M) int {
-	defer shutdownPostgres()
-	return m.Run()
+func allTargets() []Target {
+	ts := []Target{{Name: "sqlite"}, {Name: "postgres"}}
+	if mariadbTarget() {
+		ts = append(ts, Target{Name: "mysql"})
+	}
+	return ts
 }
 
 // Each runs fn as a subtest named after each target, once per target, with
@@ -54,7 +97,7 @@ func Main(m *testing.M) int {
 // available.
 func Each(t *testing.T, cfg func() *gorm.Config, fn func(t *testing.T, db *gorm.DB)) {
 	t.Helper()
-	for _, target := range allTargets {
+	for _, target := range allTargets() {
 		t.Run(target.Name, func(t *testing.T) {
 			var c *gorm.Config
 			if cfg != nil {
@@ -65,10 +108,11 @@ func Each(t *testing.T, cfg func() *gorm.Config, fn func(t *testing.T, db *gorm.
 	}
 }
 
-// Open opens one fresh isolated database on the named target ("sqlite" or
-// "postgres") with cfg (nil means &gorm.Config{}). Its connections are
-// closed, and a postgres schema dropped, in t.Cleanup. If PostgreSQL is not
-// available it calls t.Skip, or t.Fatal when SOFTDELETE_REQUIRE_POSTGRES=1.
+// Open opens one fresh isolated database on the named target ("sqlite",
+// "postgres" or "mysql") with cfg (nil means &gorm.Config{}). Its
+// connections are closed, and a postgres schema or mysql database dropped,
+// in t.Cleanup. If the database is not available it calls t.Skip, or
+// t.Fatal when SOFTDELETE_REQUIRE_POSTGRES=1 (SOFTDELETE_REQUIRE_MARIADB=1).
 func Open(t testing.TB, target string, cfg *gorm.Config) *gorm.DB {
 	t.Helper()
 	if cfg == nil {
@@ -79,14 +123,17 @@ func Open(t testing.TB, target string, cfg *gorm.Config) *gorm.DB {
 		return openSQLite(t, cfg)
 	case "postgres":
 		return openPostgres(t, cfg)
+	case "mysql":
+		return openMySQL(t, cfg)
 	}
-	t.Fatalf("testdb: unknown target %q (want \"sqlite\" or \"postgres\")", target)
+	t.Fatalf("testdb: unknown target %q (want \"sqlite\", \"postgres\" or \"mysql\")", target)
 	return nil
 }
 
-// Targets lists the names of the available targets: "sqlite" always, and
-// "postgres" when PostgreSQL is available. When it is not, Targets logs why,
-// or calls t.Fatal when SOFTDELETE_REQUIRE_POSTGRES=1.
+// Targets lists the names of the available targets: "sqlite" always,
+// "postgres" when PostgreSQL is available, and "mysql" when MariaDB is a
+// target of this binary (see WithMariaDB) and available. When one is not
+// available, Targets logs why, or calls t.Fatal when it is required.
 func Targets(t testing.TB) []string {
 	t.Helper()
 	names := []string{"sqlite"}
@@ -94,6 +141,14 @@ func Targets(t testing.TB) []string {
 		names = append(names, "postgres")
 	} else {
 		skipOrFail(t, reason, t.Log)
+	}
+	if !mariadbTarget() {
+		return names
+	}
+	if dsn, reason := MySQLDSN(); dsn != "" {
+		names = append(names, "mysql")
+	} else {
+		skipOrFailMariaDB(t, reason, t.Log)
 	}
 	return names
 }

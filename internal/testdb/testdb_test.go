@@ -7,13 +7,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gorm-softdelete/softdelete/internal/testdb"
 	"gorm.io/gorm"
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(testdb.Main(m))
+	os.Exit(testdb.Main(m, testdb.WithMariaDB()))
 }
 
 type widget struct {
@@ -63,6 +64,48 @@ func TestRequiredPostgresIsAvailable(t *testing.T) {
 		t.Fatalf("postgres required but unavailable: %s", reason)
 	}
 	t.Logf("postgres dsn=%q reason=%q", dsn, reason)
+}
+
+// TestRequiredMariaDBIsAvailable fails when MariaDB is required but absent.
+func TestRequiredMariaDBIsAvailable(t *testing.T) {
+	dsn, reason := testdb.MySQLDSN()
+	if dsn == "" && os.Getenv("SOFTDELETE_REQUIRE_MARIADB") == "1" {
+		t.Fatalf("MariaDB required but unavailable: %s", reason)
+	}
+	t.Logf("mysql dsn=%q reason=%q", dsn, reason)
+}
+
+// TestMariaDBSettings checks each test gets a database of its own, read and
+// written in UTC with utf8mb4, and that it is dropped after the test.
+func TestMariaDBSettings(t *testing.T) {
+	var name string
+	t.Run("use", func(t *testing.T) {
+		db := testdb.Open(t, "mysql", nil)
+		name = scalar[string](t, db, "SELECT DATABASE()")
+		if !strings.HasPrefix(name, "t_") {
+			t.Fatalf("DATABASE() = %q, want t_*", name)
+		}
+		if tz := scalar[string](t, db, "SELECT @@time_zone"); tz != "+00:00" {
+			t.Errorf("time_zone = %q, want +00:00", tz)
+		}
+		if cs := scalar[string](t, db, "SELECT @@character_set_database"); cs != "utf8mb4" {
+			t.Errorf("character_set_database = %q, want utf8mb4", cs)
+		}
+		exec(t, db, "CREATE TABLE items (id int, at datetime(6))")
+		at := time.Date(2026, 1, 2, 3, 4, 5, 123456000, time.UTC)
+		exec(t, db, "INSERT INTO items VALUES (1, ?)", at)
+		if got := scalar[time.Time](t, db, "SELECT at FROM items"); !got.Equal(at) || got.Location() != time.UTC {
+			t.Errorf("stored %v, read back %v", at, got)
+		}
+	})
+	if name == "" {
+		return // skipped or failed
+	}
+	db := testdb.Open(t, "mysql", nil)
+	q := "SELECT count(*) FROM information_schema.schemata WHERE schema_name = ?"
+	if n := scalar[int](t, db, q, name); n != 0 {
+		t.Errorf("database %s still exists after its test", name)
+	}
 }
 
 // TestDatabasesAreIsolated checks two databases open at the same time, and
