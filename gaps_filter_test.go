@@ -103,3 +103,33 @@ func TestNestedJoinConditionsAreGrouped(t *testing.T) {
 		assert.NotContains(t, plain, "(1 = 0", "Unscoped: GORM's join text")
 	})
 }
+
+// TestGroupedConditionsKeepEveryCondition: when the conditions are grouped
+// (one of them holds an OR GORM does not group), every one of them still
+// applies, in GORM's order: a leading lone Or moves after the first other
+// condition, as clause.Where renders it.
+func TestGroupedConditionsKeepEveryCondition(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		a := Author{Name: "x"}
+		require.NoError(t, e.db.Create(&a).Error)
+		posts := []Post{
+			{AuthorID: a.ID, Title: "a", Views: 1},
+			{AuthorID: a.ID, Title: "b", Views: 2},
+			{AuthorID: a.ID, Title: "a", Views: 1},
+			{AuthorID: a.ID, Title: "c", Views: 3},
+		}
+		require.NoError(t, e.db.Create(&posts).Error)
+		require.NoError(t, e.db.Delete(&posts[2]).Error)
+		ids := func(tx *gorm.DB) []uint {
+			var got []uint
+			require.NoError(t, tx.Model(&Post{}).Order("id").Pluck("id", &got).Error)
+			return got
+		}
+		unsafe := "title = 'a'\nOR title = 'b'"
+		assert.Equal(t, []uint{posts[0].ID}, ids(e.db.Where(unsafe).Where("views = 1")))
+		assert.Equal(t, []uint{posts[1].ID}, ids(e.db.Where("views = 2").Where(unsafe)))
+		assert.Equal(t, []uint{posts[0].ID}, ids(e.db.Where(unsafe).Where("views < 3").Where("title <> 'b'")))
+		assert.Equal(t, []uint{posts[0].ID, posts[1].ID, posts[3].ID},
+			ids(e.db.Or("views = 3").Where(unsafe)), "lone Or first: (a OR b) OR views = 3, live rows only")
+	})
+}
