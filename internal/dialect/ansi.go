@@ -27,16 +27,8 @@ func (a ansi) QuoteTable(table string) string {
 
 // CreateIndex renders CREATE [UNIQUE] INDEX "name" ON "table" ("a", "b") [WHERE pred].
 func (a ansi) CreateIndex(ix Index) string {
-	var b strings.Builder
-	b.WriteString("CREATE ")
-	if ix.Unique {
-		b.WriteString("UNIQUE ")
-	}
-	b.WriteString("INDEX " + a.Quote(ix.Name) + " ON " + a.QuoteTable(ix.Table) + " (" + a.columnList(ix.Columns) + ")")
-	if ix.Where != "" {
-		b.WriteString(" WHERE " + ix.Where)
-	}
-	return b.String()
+	ix.Constraint = false
+	return a.createIndex(ix, "", false)
 }
 
 // DuplicateKeySQL renders

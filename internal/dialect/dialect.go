@@ -78,6 +78,14 @@ type Dialect interface {
 	// DropIndex returns the statement removing ix as read by ReadIndex
 	// (DROP INDEX, or ALTER TABLE ... DROP CONSTRAINT for a constraint).
 	DropIndex(ix Index) (string, error)
+	// CreateIndexDDL returns the statement creating ix as o says
+	// (CONCURRENTLY, IF NOT EXISTS); for an index backing a constraint
+	// (Index.Constraint), the ALTER TABLE ... ADD CONSTRAINT ... UNIQUE that
+	// recreates it.
+	CreateIndexDDL(ix Index, o DDL) string
+	// DropIndexDDL returns the statement removing ix as o says
+	// (CONCURRENTLY, IF EXISTS).
+	DropIndexDDL(ix Index, o DDL) (string, error)
 	// DuplicateKeySQL returns a query selecting one key of ix's columns held
 	// by more than one row matching ix's predicate (no row: none).
 	DuplicateKeySQL(ix Index) string
@@ -89,6 +97,12 @@ type Dialect interface {
 	// UniqueViolation reports whether err is a unique-key violation and what
 	// the database says about it.
 	UniqueViolation(db *gorm.DB, err error) (Violation, bool)
+	// IndexNames lists the names of every index of table (those backing
+	// constraints included), sorted.
+	IndexNames(db *gorm.DB, table string) ([]string, error)
+	// NullFraction reports the fraction of NULLs in column according to the
+	// planner's statistics; ok is false when there are none to read.
+	NullFraction(db *gorm.DB, table, column string) (frac float64, ok bool, err error)
 }
 
 // For returns the dialect of a GORM dialector name (db.Dialector.Name()).

@@ -22,7 +22,7 @@ func TestCapabilities(t *testing.T) {
 		features Feature
 		rowID    string
 	}{
-		{"postgres", PartialIndexes | SkipLocked | AbortsTransactionOnError | RowID, "ctid"},
+		{"postgres", PartialIndexes | SkipLocked | AbortsTransactionOnError | RowID | ConcurrentIndexes, "ctid"},
 		{"sqlite", PartialIndexes | RowID, "rowid"},
 		{"mysql", AbortsTransactionOnError, ""},
 	}

@@ -24,6 +24,10 @@ const (
 	// has no primary key (Dialect.RowID names it: SQLite's rowid, PostgreSQL's
 	// ctid).
 	RowID
+	// ConcurrentIndexes: CREATE/DROP INDEX CONCURRENTLY builds and drops an
+	// index without blocking writes (outside a transaction only; a failed
+	// build leaves an invalid index behind, see Index.Invalid).
+	ConcurrentIndexes
 )
 
 // Has reports whether every capability in x is in the set f.
