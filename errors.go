@@ -206,3 +206,20 @@ func formatValues(vals []any) string {
 func notRegistered(entry string) error {
 	return fmt.Errorf("%w: %s needs the plugin", ErrNotRegistered, entry)
 }
+
+// Errors of migration files, concurrent index builds and the doctor.
+var (
+	// ErrInvalidMigration is returned by MigrationSQL for options it cannot
+	// honour: a Replacement naming no unique index the models declare, an
+	// empty Replacement.Old, or a constraint SQLite cannot drop. Nothing is
+	// rendered.
+	ErrInvalidMigration = errors.New("softdelete: invalid migration options")
+
+	// ErrConcurrentIndexInTx is returned by AutoMigrate when the plugin was
+	// created WithConcurrentIndexes and AutoMigrate is called inside a
+	// transaction on a database that builds indexes concurrently
+	// (PostgreSQL): CREATE INDEX CONCURRENTLY cannot run in one, and a
+	// silent blocking build is what the option exists to avoid. Nothing is
+	// changed.
+	ErrConcurrentIndexInTx = errors.New("softdelete: concurrent index builds cannot run inside a transaction")
+)

@@ -152,6 +152,9 @@ func (plan *indexPlan) apply(db *gorm.DB) error {
 	if len(plan.indexes) == 0 {
 		return nil
 	}
+	if plan.concurrent(db) {
+		return plan.applyConcurrently(db)
+	}
 	return db.Session(&gorm.Session{NewDB: true}).Transaction(func(tx *gorm.DB) error {
 		for _, ix := range plan.indexes {
 			if err := plan.ensure(tx, ix.def); err != nil {

@@ -101,6 +101,8 @@ type Plugin struct {
 	now   func() time.Time
 	actor func(ctx context.Context) any
 
+	concurrentIndexes bool // WithConcurrentIndexes
+
 	metas  sync.Map // *schema.Schema -> *modelMeta (nil entries for models without the field)
 	tables sync.Map // table name -> string (soft-delete column), see AutoMigrate
 	reach  sync.Map // *schema.Schema -> []cascadeTable, see cascadeTables
@@ -133,6 +135,17 @@ func WithClock(now func() time.Time) Option {
 // clears it.
 func WithActor(actor func(ctx context.Context) any) Option {
 	return func(p *Plugin) { p.actor = actor }
+}
+
+// WithConcurrentIndexes makes AutoMigrate build (and rebuild) the partial
+// indexes without blocking writes, on a database that can (PostgreSQL:
+// CREATE INDEX CONCURRENTLY). The statements then run one by one outside any
+// transaction instead of all in one: a failure leaves the indexes built
+// before it in place (the invalid index a failed build leaves is dropped),
+// and calling AutoMigrate inside a transaction fails with
+// ErrConcurrentIndexInTx. Elsewhere (SQLite) it changes nothing.
+func WithConcurrentIndexes() Option {
+	return func(p *Plugin) { p.concurrentIndexes = true }
 }
 
 // Name implements gorm.Plugin.

@@ -1,0 +1,111 @@
+// Concurrent index builds: AutoMigrate under WithConcurrentIndexes builds
+// the partial indexes with CREATE INDEX CONCURRENTLY, one statement at a
+// time outside any transaction, so writers keep writing during the build.
+
+package softdelete
+
+import (
+	"errors"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"github.com/gorm-softdelete/softdelete/internal/dialect"
+)
+
+// concurrent reports whether AutoMigrate builds db's indexes concurrently.
+func (plan *indexPlan) concurrent(db *gorm.DB) bool {
+	p := pluginOf(db)
+	return p != nil && p.concurrentIndexes && plan.dialect.Features().Has(dialect.ConcurrentIndexes)
+}
+
+// applyConcurrently ensures every planned index with non-blocking DDL, one
+// statement at a time.
+func (plan *indexPlan) applyConcurrently(db *gorm.DB) error {
+	if _, inTx := db.Statement.ConnPool.(gorm.TxCommitter); inTx {
+		return fmt.Errorf("%w: AutoMigrate under WithConcurrentIndexes", ErrConcurrentIndexInTx)
+	}
+	db = db.Session(&gorm.Session{NewDB: true})
+	for _, ix := range plan.indexes {
+		if err := plan.ensureConcurrently(db, ix.def); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// concurrentDDL is the DDL of concurrent builds: CONCURRENTLY, and IF [NOT]
+// EXISTS so two nodes migrating at once do not fail each other.
+var concurrentDDL = dialect.DDL{Concurrently: true, IfExists: true}
+
+// ensureConcurrently creates want, leaves it alone when the catalog holds it
+// and it is valid, or drops and rebuilds an index of the same name that
+// differs or is invalid (a failed concurrent build). Between the drop and
+// the rebuild the table has no such index.
+func (plan *indexPlan) ensureConcurrently(db *gorm.DB, want dialect.Index) error {
+	d := plan.dialect
+	have, err := d.ReadIndex(db, want.Name, want.Table)
+	switch {
+	case err != nil:
+		return fmt.Errorf("softdelete: %w", err)
+	case have == nil:
+		return plan.createConcurrently(db, want)
+	case !dialect.SameTable(have.Table, want.Table):
+		return fmt.Errorf("%w: index name %q is already used by table %s", ErrInvalidTag, want.Name, have.Table)
+	case dialect.Same(*have, want):
+		return nil
+	}
+	if err := checkDuplicates(db, d, want); err != nil {
+		return err
+	}
+	drop, err := d.DropIndexDDL(*have, concurrentDDL)
+	if err != nil {
+		return fmt.Errorf("softdelete: rebuild index %s: %w", want.Name, err)
+	}
+	if err := db.Exec(drop).Error; err != nil {
+		return fmt.Errorf("softdelete: drop index %s: %w", want.Name, err)
+	}
+	db.Logger.Warn(db.Statement.Context, "softdelete: index %s on %s was %s, want %s: dropped and rebuilt concurrently",
+		want.Name, want.Table, dialect.Describe(*have), dialect.Describe(want))
+	return plan.createConcurrently(db, want)
+}
+
+// createConcurrently checks a unique index against live rows, then builds it
+// concurrently. When the build fails (a duplicate written meanwhile, a
+// cancelled statement) it drops the invalid index the build left behind.
+func (plan *indexPlan) createConcurrently(db *gorm.DB, want dialect.Index) error {
+	d := plan.dialect
+	if err := checkDuplicates(db, d, want); err != nil {
+		return err
+	}
+	err := db.Exec(d.CreateIndexDDL(want, concurrentDDL)).Error
+	if err == nil {
+		db.Logger.Info(db.Statement.Context, "softdelete: created index %s on %s %s concurrently",
+			want.Name, want.Table, dialect.Describe(want))
+		return nil
+	}
+	err = fmt.Errorf("softdelete: create index %s concurrently: %w", want.Name, err)
+	if _, dup := d.UniqueViolation(db, err); dup {
+		err = fmt.Errorf("%w: %w", ErrDuplicateLiveKeys, err)
+	}
+	return errors.Join(err, dropInvalid(db, d, want))
+}
+
+// dropInvalid drops want when the catalog holds it as invalid.
+func dropInvalid(db *gorm.DB, d dialect.Dialect, want dialect.Index) error {
+	have, err := d.ReadIndex(db, want.Name, want.Table)
+	if err != nil {
+		return fmt.Errorf("softdelete: %w", err)
+	}
+	if have == nil || !have.Invalid {
+		return nil
+	}
+	drop, err := d.DropIndexDDL(*have, concurrentDDL)
+	if err == nil {
+		err = db.Exec(drop).Error
+	}
+	if err != nil {
+		return fmt.Errorf("softdelete: drop invalid index %s: %w", want.Name, err)
+	}
+	return nil
+}
