@@ -16,8 +16,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/schema"
 )
 
 // MaxIdentifierLength is the longest identifier, in bytes, every supported
@@ -103,6 +105,9 @@ type Dialect interface {
 	// NullFraction reports the fraction of NULLs in column according to the
 	// planner's statistics; ok is false when there are none to read.
 	NullFraction(db *gorm.DB, table, column string) (frac float64, ok bool, err error)
+	// TimeStep is the precision the database stores f's timestamps with
+	// (a microsecond; MySQL: the column type's fractional digits).
+	TimeStep(db *gorm.DB, f *schema.Field) time.Duration
 }
 
 // For returns the dialect of a GORM dialector name (db.Dialector.Name()).
@@ -114,6 +119,8 @@ func For(name string) Dialect {
 		return postgres{}
 	case "sqlite", "sqlite3":
 		return sqlite{}
+	case "mysql":
+		return mysql{}
 	}
 	return generic{name: name}
 }

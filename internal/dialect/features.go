@@ -28,6 +28,10 @@ const (
 	// index without blocking writes (outside a transaction only; a failed
 	// build leaves an invalid index behind, see Index.Invalid).
 	ConcurrentIndexes
+	// GeneratedColumnIndexes: no partial indexes, but a live-only index can
+	// be built over the key columns and an indexed virtual generated column
+	// that is NULL for tombstones (MySQL/MariaDB, see Dialect.CreateIndex).
+	GeneratedColumnIndexes
 )
 
 // Has reports whether every capability in x is in the set f.
@@ -35,4 +39,11 @@ func (f Feature) Has(x Feature) bool { return f&x == x }
 
 // Of returns the dialect of db's database: the one helper the plugin uses to
 // pick it (from db.Dialector.Name()).
-func Of(db *gorm.DB) Dialect { return For(db.Dialector.Name()) }
+// For MySQL/MariaDB the server's version decides SkipLocked.
+func Of(db *gorm.DB) Dialect {
+	d := For(db.Dialector.Name())
+	if m, ok := d.(mysql); ok {
+		return m.ofServer(db.Dialector)
+	}
+	return d
+}
