@@ -216,9 +216,13 @@ func verbName(v verb) string {
 	return "Delete"
 }
 
-// afterDelete finishes a Restore (see afterRestore).
+// afterDelete finishes a Restore (see afterRestore) and reports the change
+// of a verb (see WithChanges).
 func (p *Plugin) afterDelete(db *gorm.DB) {
 	if s := verbOf(db.Statement); s != nil && s.verb == verbRestore && db.Statement.Schema != nil {
 		p.afterRestore(db, s.hooks)
+	}
+	if p.changes != nil {
+		p.reportChanges(db)
 	}
 }

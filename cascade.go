@@ -71,7 +71,7 @@ func (p *Plugin) cascade(db *gorm.DB, parent rowSet, op cascadeOp, ts time.Time,
 		if err := p.cascade(db, child, op, ts, actor, append(path, cm.schema)); err != nil {
 			return err
 		}
-		if err := execLevel(db, child, op, ts, actor); err != nil {
+		if err := p.execLevel(db, child, op, ts, actor); err != nil {
 			return err
 		}
 	}
@@ -154,19 +154,37 @@ func (s rowSet) subtree(db *gorm.DB, rel *schema.Relationship, op cascadeOp) row
 	}}
 }
 
-// execLevel runs op's statement on one relation level.
-func execLevel(db *gorm.DB, s rowSet, op cascadeOp, ts time.Time, actor any) error {
-	tx := db.Session(&gorm.Session{NewDB: true})
+// execLevel runs op's statement on one relation level (and reports the
+// rows it changed, see WithChanges).
+func (p *Plugin) execLevel(db *gorm.DB, s rowSet, op cascadeOp, ts time.Time, actor any) error {
 	table, where := clause.Table{Name: s.table}, clause.Where{Exprs: s.conds}
+	sql, vars := "DELETE FROM ? ?", []any{table, where}
 	switch op {
 	case opDelete:
-		tx = tx.Exec("UPDATE ? ? ?", table, s.m.deleteSet(ts, actor), where)
+		sql, vars = "UPDATE ? ? ?", []any{table, s.m.deleteSet(ts, actor), where}
 	case opRestore:
-		tx = tx.Exec("UPDATE ? ? ?", table, s.m.restoreSet(), where)
-	default:
-		tx = tx.Exec("DELETE FROM ? ?", table, where)
+		sql, vars = "UPDATE ? ? ?", []any{table, s.m.restoreSet(), where}
 	}
-	return tx.Error
+	if p.changes != nil && len(s.m.schema.PrimaryFieldDBNames) > 0 {
+		at := ts
+		if op != opDelete {
+			at = time.Time{}
+		}
+		_, err := p.execChanged(db, p.newChange(db, op.change(), s, at, actor, true), s, sql, vars...)
+		return err
+	}
+	return db.Session(&gorm.Session{NewDB: true}).Exec(sql, vars...).Error
+}
+
+// change is the Op a cascade operation reports.
+func (op cascadeOp) change() Op {
+	switch op {
+	case opDelete:
+		return OpDelete
+	case opRestore:
+		return OpRestore
+	}
+	return OpHardDelete
 }
 
 // selfCascade returns the model's cascade relation to itself, if any.

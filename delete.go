@@ -38,6 +38,7 @@ func (p *Plugin) softDelete(db *gorm.DB, m *modelMeta) {
 	}
 	buildUpdate(stmt, m.deleteSet(ts, actor))
 	writeBack(stmt, m, ts)
+	p.captureChanges(db, OpDelete, m, ts, actor)
 }
 
 // whereConds returns the statement's WHERE conditions as they stand.

@@ -1,6 +1,8 @@
 package softdelete
 
 import (
+	"time"
+
 	"gorm.io/gorm"
 )
 
@@ -45,4 +47,5 @@ func (p *Plugin) hardDelete(db *gorm.DB, m *modelMeta) {
 		return
 	}
 	buildDelete(stmt)
+	p.captureChanges(db, OpHardDelete, m, time.Time{}, nil)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/gorm-softdelete/softdelete/internal/dialect"
 	"gorm.io/gorm"
@@ -56,6 +57,7 @@ func (p *Plugin) restore(db *gorm.DB, m *modelMeta, hooks bool) {
 		return
 	}
 	buildUpdate(stmt, m.restoreSet())
+	p.captureChanges(db, OpRestore, m, time.Time{}, nil)
 }
 
 // protectCallerTx puts a restore without cascades or parents, which is one

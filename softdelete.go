@@ -103,6 +103,8 @@ type Plugin struct {
 
 	concurrentIndexes bool // WithConcurrentIndexes
 
+	changes func(ctx context.Context, c Change) error // WithChanges
+
 	metas  sync.Map // *schema.Schema -> *modelMeta (nil entries for models without the field)
 	tables sync.Map // table name -> string (soft-delete column), see AutoMigrate
 	reach  sync.Map // *schema.Schema -> []cascadeTable, see cascadeTables

@@ -22,8 +22,8 @@ func TestCapabilities(t *testing.T) {
 		features Feature
 		rowID    string
 	}{
-		{"postgres", PartialIndexes | SkipLocked | AbortsTransactionOnError | RowID | ConcurrentIndexes, "ctid"},
-		{"sqlite", PartialIndexes | RowID, "rowid"},
+		{"postgres", PartialIndexes | SkipLocked | AbortsTransactionOnError | RowID | ConcurrentIndexes | ReturningWrites, "ctid"},
+		{"sqlite", PartialIndexes | RowID | ReturningWrites, "rowid"},
 		{"mysql", GeneratedColumnIndexes, ""},
 		{"oracle", AbortsTransactionOnError, ""},
 	}

@@ -32,6 +32,10 @@ const (
 	// be built over the key columns and an indexed virtual generated column
 	// that is NULL for tombstones (MySQL/MariaDB, see Dialect.CreateIndex).
 	GeneratedColumnIndexes
+	// ReturningWrites: UPDATE ... RETURNING and DELETE ... RETURNING (PostgreSQL,
+	// SQLite >= 3.35). Without it the keys a statement changes are read, locked,
+	// before it runs (MariaDB has DELETE ... RETURNING but no UPDATE ... RETURNING).
+	ReturningWrites
 )
 
 // Has reports whether every capability in x is in the set f.
