@@ -1,7 +1,6 @@
 package softdelete
 
 import (
-	"fmt"
 	"reflect"
 	"strings"
 
@@ -531,7 +530,7 @@ func (p *Plugin) scopeUpdate(db *gorm.DB) {
 // onlyDeleted restricts the statement to deleted rows.
 func (p *Plugin) onlyDeleted(db *gorm.DB, m *modelMeta) {
 	if !m.softDeletable() {
-		_ = db.AddError(fmt.Errorf("%w: OnlyDeleted on %s", ErrNotSoftDeletable, m.schema.Name))
+		_ = db.AddError(m.notSoftDeletable("OnlyDeleted"))
 		return
 	}
 	if _, done := db.Statement.Clauses[gormMarker]; !done {

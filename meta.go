@@ -26,7 +26,8 @@ type modelMeta struct {
 	links     []*schema.Relationship // many2many relations (their join models, see reviveLinks)
 	idxTags   []indexTag             // softdelete index tags as parsed, grouped by groupIndexes
 	indexes   []indexSpec
-	err       error // tag errors, reported by every statement on the model
+	err       error   // tag errors, reported by every statement on the model
+	tagErrs   []error // the errors joined in err, one by one (for Check)
 
 	beforeRestore, afterRestore bool // the model has restore hooks
 }
@@ -88,8 +89,12 @@ func buildMeta(s *schema.Schema) *modelMeta {
 			m.parents = append(m.parents, rel)
 		}
 	}
+	for _, mk := range tagMistakes(s) {
+		errs = append(errs, m.tagError(mk.field, mk))
+	}
 	m.indexes, errs = groupIndexes(m, errs)
 	if len(errs) > 0 {
+		m.tagErrs = errs
 		m.err = joinErrors(errs)
 	}
 	return m

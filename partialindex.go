@@ -57,7 +57,7 @@ func (m *modelMeta) addIndexField(f *schema.Field, unique bool, name string) err
 	kind := tagKind(unique)
 	switch {
 	case m.field == nil:
-		return fmt.Errorf("%s on a model with no soft-delete field (%w)", kind, ErrNotSoftDeletable)
+		return fmt.Errorf("%s on a model with no soft-delete field%s (%w)", kind, m.unsupportedHint(), ErrNotSoftDeletable)
 	case f.DBName == "":
 		return fmt.Errorf("%s needs a column field", kind)
 	case f == m.field || f.DBName == m.field.DBName:

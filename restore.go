@@ -2,7 +2,6 @@ package softdelete
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 	"time"
 
@@ -40,7 +39,7 @@ func Restore(db *gorm.DB, value any, conds ...any) *gorm.DB {
 func (p *Plugin) restore(db *gorm.DB, m *modelMeta, hooks bool) {
 	stmt := db.Statement
 	if !m.softDeletable() {
-		_ = db.AddError(fmt.Errorf("%w: Restore on %s", ErrNotSoftDeletable, m.schema.Name))
+		_ = db.AddError(m.notSoftDeletable("Restore"))
 		return
 	}
 	addPrimaryKeyConds(stmt)
