@@ -105,7 +105,10 @@ func (plan *indexPlan) addIndexes(m *modelMeta, owners map[string]*modelMeta) []
 // transaction, and the repair is logged (db.Logger.Warn). All index DDL of one
 // call runs in one transaction. When live rows already share a key of a
 // unique index to create, it fails with ErrDuplicateLiveKeys naming the index
-// and one such key, and no index is changed.
+// and one such key, and no index is changed. A plugin created
+// WithConcurrentIndexes builds the indexes CONCURRENTLY on PostgreSQL
+// instead, one statement at a time outside any transaction, so writers are
+// not blocked (see WithConcurrentIndexes).
 func AutoMigrate(db *gorm.DB, models ...any) error {
 	plan, err := planIndexes(db, "AutoMigrate", models)
 	if err != nil {
