@@ -74,8 +74,11 @@ func TestFailedBeginOfThePluginsTransaction(t *testing.T) {
 // paths a healthy database never takes: a query whose SQL contains
 // fault.match gets rows that fail.
 type fault struct {
-	match   string
-	nextErr error                // returned by Next (rows.Err) instead of the first row
+	match       string
+	queryErr    error                // returned by the query itself
+	execErr     error                // returned by a statement (ExecContext) matching
+	rollbackErr error                // returned by every Rollback while set (match ignored)
+	nextErr     error                // returned by Next (rows.Err) instead of the first row
 	extra   bool                 // one column more than the query selects: Scan fails
 	replace func([]driver.Value) // rewrites each row
 }
@@ -120,6 +123,9 @@ type faultConn struct {
 }
 
 func (c faultConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if f := c.f.matching(query); f != nil && f.queryErr != nil {
+		return nil, f.queryErr
+	}
 	rows, err := c.Conn.(driver.QueryerContext).QueryContext(ctx, query, args)
 	if err != nil {
 		return nil, err
@@ -131,11 +137,34 @@ func (c faultConn) QueryContext(ctx context.Context, query string, args []driver
 }
 
 func (c faultConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if f := c.f.matching(query); f != nil && f.execErr != nil {
+		return nil, f.execErr
+	}
 	return c.Conn.(driver.ExecerContext).ExecContext(ctx, query, args)
 }
 
 func (c faultConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	return c.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
+	tx, err := c.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return faultTx{Tx: tx, f: c.f}, nil
+}
+
+// faultTx fails Rollback (after rolling back) while a fault with rollbackErr is set.
+type faultTx struct {
+	driver.Tx
+	f *faults
+}
+
+func (t faultTx) Rollback() error {
+	err := t.Tx.Rollback()
+	t.f.mu.Lock()
+	defer t.f.mu.Unlock()
+	if t.f.cur != nil && t.f.cur.rollbackErr != nil {
+		return t.f.cur.rollbackErr
+	}
+	return err
 }
 
 func (c faultConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
@@ -323,6 +352,7 @@ func TestNewestTombstoneReadErrorsFailTheCascade(t *testing.T) {
 		fault fault
 		is    error
 	}{
+		{"query error", fault{match: "SELECT MAX(", queryErr: errRowsBroken}, errRowsBroken},
 		{"row error", fault{match: "SELECT MAX(", nextErr: errRowsBroken}, errRowsBroken},
 		{"Scan error", fault{match: "SELECT MAX(", extra: true}, nil},
 	}

@@ -1,0 +1,143 @@
+package softdelete_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/gorm-softdelete/softdelete"
+)
+
+// Tests for behaviours mutation testing found unpinned (scripts/mutation).
+
+var errBroken = errors.New("gap: statement refused")
+
+// infoLog records what GORM's logger is told at Info level.
+type infoLog struct {
+	logger.Interface
+	mu    sync.Mutex
+	infos []string
+}
+
+func (l *infoLog) Info(_ context.Context, msg string, args ...any) {
+	l.mu.Lock()
+	l.infos = append(l.infos, fmt.Sprintf(msg, args...))
+	l.mu.Unlock()
+}
+
+// TestFailedIndexCreationIsReported: a CREATE INDEX the database refuses
+// fails AutoMigrate with that error, naming the index; a created index is
+// logged at Info level.
+func TestFailedIndexCreationIsReported(t *testing.T) {
+	db, f := openFaultySQLite(t)
+	f.set(&fault{match: "CREATE UNIQUE INDEX", execErr: errBroken})
+	err := softdelete.AutoMigrate(db, &Listing{})
+	f.set(nil)
+	require.ErrorIs(t, err, errBroken)
+	assert.Contains(t, err.Error(), "create index uidx_listings_slug")
+	assert.Empty(t, sqliteIndexSQL(t, db, "uidx_listings_slug"))
+
+	log := &infoLog{Interface: logger.Discard}
+	require.NoError(t, softdelete.AutoMigrate(db.Session(&gorm.Session{Logger: log}), &Listing{}))
+	assert.NotEmpty(t, sqliteIndexSQL(t, db, "uidx_listings_slug"))
+	assert.Contains(t, log.infos, `softdelete: created index uidx_listings_slug on listings UNIQUE (slug) WHERE deleted_at is null`)
+}
+
+// TestFailedRollbackIsReported: when the plugin's own transaction (no
+// default transaction) fails and its rollback fails too, both errors are
+// reported.
+func TestFailedRollbackIsReported(t *testing.T) {
+	db, f := openFaultySQLite(t)
+	require.NoError(t, softdelete.AutoMigrate(db, allModels...))
+	a := Author{Name: "a", Posts: []Post{{Title: "p"}}}
+	require.NoError(t, db.Create(&a).Error)
+	errRollback := errors.New("gap: rollback refused")
+	f.set(&fault{match: "UPDATE `posts`", execErr: errBroken, rollbackErr: errRollback})
+	err := db.Session(&gorm.Session{SkipDefaultTransaction: true}).Delete(&a).Error
+	f.set(nil)
+	require.ErrorIs(t, err, errBroken)
+	require.ErrorIs(t, err, errRollback)
+	assert.Contains(t, err.Error(), "rollback:")
+}
+
+// TestCascadeSavepointIsReleased: a cascade inside a caller's transaction
+// releases its savepoint when it succeeds, so a later ROLLBACK TO that name
+// cannot undo it.
+func TestCascadeSavepointIsReleased(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		a, _ := e.seedPosts(t, 1)
+		errDone := errors.New("done")
+		err := e.db.Transaction(func(tx *gorm.DB) error {
+			require.NoError(t, tx.Delete(&a).Error)
+			assert.Error(t, tx.Exec("ROLLBACK TO SAVEPOINT softdelete_cascade").Error, "released")
+			return errDone
+		})
+		require.ErrorIs(t, err, errDone)
+	})
+}
+
+// A shelf's books are restored with it; a book's ISBN is unique among live books.
+type gapShelf struct {
+	softdelete.Model
+	Name  string
+	Books []gapBook `softdelete:"cascade"`
+}
+
+type gapBook struct {
+	softdelete.Model
+	GapShelfID uint
+	ISBN       string `softdelete:"unique"`
+	Code       string
+}
+
+// TestRestoreConflictOfACascadeChildNamesItsTable: when a cascade child's
+// key clashes, the error names the child's table and index, not the root's.
+func TestRestoreConflictOfACascadeChildNamesItsTable(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		require.NoError(t, softdelete.AutoMigrate(e.db, &gapShelf{}, &gapBook{}))
+		shelf := gapShelf{Name: "s", Books: []gapBook{{ISBN: "x"}}}
+		require.NoError(t, e.db.Create(&shelf).Error)
+		require.NoError(t, e.db.Delete(&shelf).Error)
+		require.NoError(t, e.db.Create(&gapShelf{Name: "other", Books: []gapBook{{ISBN: "x"}}}).Error)
+
+		err := softdelete.Restore(e.db, &shelf).Error
+		var conflict *softdelete.RestoreConflictError
+		require.ErrorAs(t, err, &conflict)
+		assert.Equal(t, "gap_books", conflict.Table)
+		assert.Equal(t, "uidx_gap_books_isbn", conflict.Index)
+	})
+}
+
+// TestRestoreConflictOnAnUndeclaredIndex: a clash on a live-only unique index
+// the model does not declare (created by hand) is reported with what the
+// database says, not with the model's unrelated indexes.
+func TestRestoreConflictOnAnUndeclaredIndex(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		require.NoError(t, softdelete.AutoMigrate(e.db, &gapShelf{}, &gapBook{}))
+		require.NoError(t, e.db.Exec("CREATE UNIQUE INDEX gap_books_code_live ON gap_books (code) WHERE deleted_at IS NULL").Error)
+		shelf := gapShelf{Name: "s"}
+		require.NoError(t, e.db.Create(&shelf).Error)
+		old := gapBook{GapShelfID: shelf.ID, ISBN: "a", Code: "c"}
+		require.NoError(t, e.db.Create(&old).Error)
+		require.NoError(t, e.db.Delete(&old).Error)
+		require.NoError(t, e.db.Create(&gapBook{GapShelfID: shelf.ID, ISBN: "b", Code: "c"}).Error)
+
+		err := softdelete.Restore(e.db, &old).Error
+		var conflict *softdelete.RestoreConflictError
+		require.ErrorAs(t, err, &conflict)
+		assert.Empty(t, conflict.Candidates, "the model's own index is not a candidate")
+		if conflict.Index != "" {
+			assert.Equal(t, "gap_books_code_live", conflict.Index)
+		} else {
+			assert.Equal(t, []string{"code"}, conflict.Columns)
+			assert.Contains(t, err.Error(), "unique index on gap_books (code)")
+		}
+	})
+}
