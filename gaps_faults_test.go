@@ -79,8 +79,8 @@ type fault struct {
 	execErr     error                // returned by a statement (ExecContext) matching
 	rollbackErr error                // returned by every Rollback while set (match ignored)
 	nextErr     error                // returned by Next (rows.Err) instead of the first row
-	extra   bool                 // one column more than the query selects: Scan fails
-	replace func([]driver.Value) // rewrites each row
+	extra       bool                 // one column more than the query selects: Scan fails
+	replace     func([]driver.Value) // rewrites each row
 }
 
 type faults struct {
