@@ -76,6 +76,22 @@ type IndexMigration struct {
 	Repair []string
 }
 
+// StatementPair is one statement of a step and the statement undoing it.
+type StatementPair struct{ Up, Down string }
+
+// Pairs splits the step into its statements, each with the one undoing it,
+// in Up order: running every pair's Up in order, then every pair's Down in
+// reverse order, runs Up then Down. It suits tools that want one statement
+// per migration (golang-migrate with CONCURRENTLY: a file pair per
+// statement).
+func (s IndexMigration) Pairs() []StatementPair {
+	pairs := make([]StatementPair, len(s.Up))
+	for i, up := range s.Up {
+		pairs[i] = StatementPair{Up: up, Down: s.Down[len(s.Down)-1-i]}
+	}
+	return pairs
+}
+
 // Up returns every step's Up statements, in order.
 func (m *Migration) Up() []string {
 	var out []string

@@ -56,6 +56,12 @@ func TestMigrationSQLConvertsUpDownUp(t *testing.T) {
 		assert.Equal(t, e.name == "postgres", m.NoTransaction)
 		require.Len(t, m.Steps, 2)
 
+		pairs := m.Steps[1].Pairs()
+		require.Len(t, pairs, 2)
+		assert.Equal(t, m.Steps[1].Up, []string{pairs[0].Up, pairs[1].Up})
+		assert.Equal(t, m.Steps[1].Down, []string{pairs[1].Down, pairs[0].Down})
+		assert.Contains(t, pairs[0].Down, `"uidx_subscribers_email"`, "the create is undone by the drop")
+
 		execAll(t, e, m.Up())
 		assert.Contains(t, indexDef(t, e, "uidx_subscribers_email"), livePredicate(e))
 		assert.Contains(t, indexDef(t, e, "idx_subscribers_list_live"), livePredicate(e))
