@@ -68,6 +68,10 @@ var (
 	// PurgeOptions.BatchSize is negative. Nothing is deleted.
 	ErrInvalidBatchSize = errors.New("softdelete: purge batch size must not be negative")
 
+	// ErrInvalidBatchTime is returned by Purge and NewPurger when
+	// PurgeOptions.BatchTime is negative. Nothing is deleted.
+	ErrInvalidBatchTime = errors.New("softdelete: purge batch time must not be negative")
+
 	// ErrLiveChild is returned by Purge when a row due for purge has a live
 	// child through a softdelete:"cascade" relation: purging the parent would
 	// orphan the child (or break its foreign key). The error is a

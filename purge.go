@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gorm-softdelete/softdelete/internal/dialect"
@@ -25,10 +26,32 @@ const DefaultPurgeBatchSize = 1000
 // parameter limits.
 const maxBatchKeys = 30000
 
+// maxBatchRows caps the rows per batch PurgeOptions.BatchTime may grow a
+// batch to (an explicit larger BatchSize is kept).
+const maxBatchRows = 1_000_000
+
+// BatchTime adapts a batch by at most these factors at a time, so one
+// unusually fast or slow batch does not swing the next.
+const (
+	batchGrowth = 2.0
+	batchShrink = 0.5
+)
+
 // PurgeOptions configures Purge.
+//
+// BatchSize is the number of rows per batch (0: DefaultPurgeBatchSize): on
+// SQLite and through the deleted_at index exactly that many per full batch,
+// on a PostgreSQL sweep the page range holding about that many. BatchTime,
+// when > 0, makes batches grow or shrink from BatchSize (at most ×2 or ÷2
+// per batch, at least one row, at most 1,000,000 rows or BatchSize) so that
+// each takes about BatchTime: use it to bound how long each transaction holds
+// its locks whatever the rows cost, and for throughput (long enough batches
+// approach the speed of one DELETE); use BatchSize alone for batches of a
+// known size.
 type PurgeOptions struct {
 	OlderThan time.Duration       // rows soft-deleted longer ago than this are removed; must be > 0
 	BatchSize int                 // rows per batch, each batch its own short transaction; 0 = 1000
+	BatchTime time.Duration       // > 0: batches grow or shrink from BatchSize to take about this long each
 	OnBatch   func(PurgeProgress) // called after each committed batch
 }
 
@@ -40,15 +63,24 @@ type PurgeProgress struct {
 }
 
 // Purge permanently removes the rows of model that were soft-deleted more
-// than opts.OlderThan ago, in batches of opts.BatchSize rows, each batch its
-// own short transaction, and returns how many rows it removed (cascade
-// children included). Live rows and younger tombstones are never touched.
+// than opts.OlderThan ago, in batches of about opts.BatchSize rows (or, with
+// opts.BatchTime, of about that duration), each batch its own short
+// transaction, and returns how many rows it removed (cascade children
+// included). Live rows and younger tombstones are never touched.
 //
 //	n, err := softdelete.Purge(ctx, db, &Post{}, softdelete.PurgeOptions{OlderThan: 30 * 24 * time.Hour})
-//	// PostgreSQL, one batch:
-//	// DELETE FROM "posts" WHERE "posts"."id" = ANY(ARRAY(SELECT "id" FROM "posts"
-//	//   WHERE "deleted_at" < $1 ORDER BY "deleted_at","id" LIMIT 1000 FOR UPDATE SKIP LOCKED))
-//	//   AND "posts"."deleted_at" < $2
+//	// PostgreSQL 14+, one batch (a TID range of the pages holding about 1000 rows):
+//	// DELETE FROM "posts" WHERE ctid >= $1::tid AND ctid < $2::tid AND "posts"."deleted_at" < $3
+//	//   AND (SELECT set_config('lock_timeout', '1ms', true)) IS NOT NULL
+//	// SQLite: DELETE FROM "posts" WHERE rowid >= ? AND rowid < ? AND "posts"."deleted_at" < ?
+//
+// A model without cascades is swept by physical address: each batch is the
+// range of addresses after the previous one, so Purge costs about what one
+// DELETE ... WHERE deleted_at < cutoff costs, without holding its locks for
+// the whole table. Where the sweep cannot serve (a model with cascades, the
+// chain's conditions, a caller's transaction, a database without an address
+// range scan) batches are read through the deleted_at index, oldest first,
+// each continuing after the last row of the one before.
 //
 // The conditions and scopes of db's chain apply, as they do for reads,
 // Restore and HardDelete: Purge(ctx, db.Where("tenant_id = ?", 7), ...)
@@ -56,10 +88,13 @@ type PurgeProgress struct {
 //
 // The cutoff (now − OlderThan, on the plugin's clock, see WithClock) is taken
 // once per call. Every DELETE repeats the retention predicate on the rows it
-// removes, and on PostgreSQL candidates are locked with FOR UPDATE SKIP
-// LOCKED: purgers on several nodes never block each other or remove a row
-// twice, and a row restored while a batch runs survives. SQLite batches by
-// primary key (rowid without one), never with DELETE ... LIMIT.
+// removes, so a row restored while a batch runs survives; Purge never waits
+// for a row another transaction holds (on PostgreSQL a batch meeting one is
+// redone with FOR UPDATE SKIP LOCKED). Purgers on several nodes never block
+// each other or remove a row twice: on PostgreSQL each claims the segments of
+// the table it sweeps with an advisory lock and skips those another holds,
+// and keyset batches lock their rows with FOR UPDATE SKIP LOCKED. Purge never
+// runs DELETE ... LIMIT.
 //
 // Through softdelete:"cascade" relations (recursively) the deleted children
 // of the rows being purged, whatever their deletion time, are removed first
@@ -74,9 +109,10 @@ type PurgeProgress struct {
 // transaction: inside a caller's transaction batches only commit with it.
 //
 // Bad input changes nothing: OlderThan <= 0 fails with ErrInvalidRetention,
-// a negative BatchSize with ErrInvalidBatchSize, a model without a
-// soft-delete field with ErrNotSoftDeletable, a nil db with gorm.ErrInvalidDB
-// and a nil model, or a value that is not a model, with gorm.ErrInvalidValue.
+// a negative BatchSize with ErrInvalidBatchSize, a negative BatchTime with
+// ErrInvalidBatchTime, a model without a soft-delete field with
+// ErrNotSoftDeletable, a nil db with gorm.ErrInvalidDB and a nil model, or a
+// value that is not a model, with gorm.ErrInvalidValue.
 func Purge(ctx context.Context, db *gorm.DB, model any, opts PurgeOptions) (int64, error) {
 	job, err := newPurgeJob(ctx, db, model, opts)
 	if err != nil {
@@ -94,8 +130,12 @@ type purgeJob struct {
 	keys    []string            // columns identifying a root row: primary key, else rowid/ctid
 	scope   []clause.Expression // the caller's conditions (db.Where, db.Scopes): a tenant limits Purge
 	cutoff  time.Time           // rows deleted before this instant are due
-	size    int                 // rows per batch
+	size    int                 // rows per batch (adapted to BatchTime when set)
+	maxSize int                 // the largest size BatchTime may grow a batch to
+	every   time.Duration       // PurgeOptions.BatchTime
 	onBatch func(PurgeProgress)
+	last    []any // keyset continuation: deleted_at and keys of the last candidate
+	asked   int   // sweep: rows the next span is asked for (see aim)
 
 	total   int64          // rows removed so far, all tables
 	batches map[string]int // committed batches per table
@@ -119,10 +159,7 @@ func newPurgeJob(ctx context.Context, db *gorm.DB, model any, opts PurgeOptions)
 	if size == 0 {
 		size = DefaultPurgeBatchSize
 	}
-	if len(m.cascades) > 0 && size*len(keys) > maxBatchKeys {
-		size = maxBatchKeys / len(keys)
-	}
-	return &purgeJob{
+	j := &purgeJob{
 		ctx:     ctx,
 		db:      db.Session(&gorm.Session{NewDB: true, Context: ctx}),
 		p:       p,
@@ -131,9 +168,34 @@ func newPurgeJob(ctx context.Context, db *gorm.DB, model any, opts PurgeOptions)
 		scope:   scope,
 		cutoff:  p.timestamp(db).Add(-opts.OlderThan).Truncate(time.Microsecond),
 		size:    size,
+		maxSize: max(size, maxBatchRows),
+		every:   opts.BatchTime,
 		onBatch: opts.OnBatch,
 		batches: map[string]int{},
-	}, nil
+	}
+	if len(m.cascades) > 0 {
+		j.capKeys()
+	}
+	return j, nil
+}
+
+// capKeys keeps the key values a batch binds (keyset batches bind the keys
+// they read) within maxBatchKeys.
+func (j *purgeJob) capKeys() {
+	most := maxBatchKeys / len(j.keys)
+	j.size, j.maxSize = min(j.size, most), min(j.maxSize, most)
+}
+
+// adapt resizes the next batch from the time the last one took, when
+// PurgeOptions.BatchTime is set: by the ratio of BatchTime to that time,
+// bounded to [batchShrink, batchGrowth] per batch, at least one row.
+func (j *purgeJob) adapt(took time.Duration) {
+	if j.every <= 0 {
+		return
+	}
+	f := float64(j.every) / float64(max(took, time.Microsecond))
+	f = min(max(f, batchShrink), batchGrowth)
+	j.size = min(max(int(float64(j.size)*f), 1), j.maxSize)
 }
 
 // purgeTarget checks Purge's arguments and returns the model's metadata and
@@ -150,6 +212,8 @@ func purgeTarget(ctx context.Context, db *gorm.DB, model any, opts PurgeOptions)
 		return nil, nil, fmt.Errorf("%w: purge with OlderThan = %s", ErrInvalidRetention, opts.OlderThan)
 	case opts.BatchSize < 0:
 		return nil, nil, fmt.Errorf("%w: purge with BatchSize = %d", ErrInvalidBatchSize, opts.BatchSize)
+	case opts.BatchTime < 0:
+		return nil, nil, fmt.Errorf("%w: purge with BatchTime = %s", ErrInvalidBatchTime, opts.BatchTime)
 	}
 	p := pluginOf(db)
 	if p == nil {
@@ -214,8 +278,23 @@ func chainConds(db *gorm.DB, m *modelMeta) ([]clause.Expression, error) {
 // skipLocked reports whether candidate rows are locked with FOR UPDATE SKIP LOCKED.
 func skipLocked(db *gorm.DB) bool { return dialect.Of(db).Features().Has(dialect.SkipLocked) }
 
-// run purges batch after batch until a batch comes back short.
+// run purges the due rows: by physical address where the dialect can sweep
+// the table (see sweep.go), else by key, batch after batch until a batch
+// comes back short.
 func (j *purgeJob) run() (int64, error) {
+	if err := j.ctx.Err(); err != nil {
+		return 0, j.stopped(err)
+	}
+	if sw := j.sweeper(); sw != nil {
+		swept, err := j.sweep(sw)
+		if err != nil {
+			return j.total, j.stopped(err)
+		}
+		if swept {
+			return j.total, nil
+		}
+	}
+	j.capKeys()
 	for {
 		if err := j.ctx.Err(); err != nil {
 			return j.total, j.stopped(err)
@@ -230,13 +309,22 @@ func (j *purgeJob) run() (int64, error) {
 	}
 }
 
-// batch runs one batch and reports it; more says whether it was full (so
-// another may find rows).
+// batch runs one keyset batch and reports it; more says whether it was full
+// (so another may find rows).
 func (j *purgeJob) batch() (more bool, err error) {
+	size, start := j.size, time.Now()
+	var counts []tableCount
 	if len(j.m.cascades) == 0 {
-		return j.leafBatch()
+		counts, more, err = j.leafBatch(size)
+	} else {
+		counts, more, err = j.cascadeBatch(size)
 	}
-	return j.cascadeBatch()
+	if err != nil {
+		return false, err
+	}
+	j.adapt(time.Since(start))
+	j.report(counts)
+	return more, nil
 }
 
 // stopped turns an error that ended the run into Purge's error: prefixed with
@@ -265,21 +353,24 @@ func (j *purgeJob) expired(table string) clause.Expression {
 	return clause.Lt{Column: clause.Column{Table: table, Name: j.m.field.DBName}, Value: j.cutoff}
 }
 
-// candidates selects the keys of the next batch: the oldest tombstones first
-// (the deleted_at index serves both the range and the order), locked with
-// FOR UPDATE SKIP LOCKED on PostgreSQL.
-func (j *purgeJob) candidates(tx *gorm.DB) *gorm.DB {
-	del := clause.Column{Name: j.m.field.DBName}
-	order := []clause.OrderByColumn{{Column: del}}
-	for _, k := range j.keys {
-		order = append(order, clause.OrderByColumn{Column: clause.Column{Name: k}})
-	}
-	cols := make([]string, len(j.keys))
-	for i, k := range j.keys {
-		cols[i] = tx.Statement.Quote(k)
+// candidates selects the soft-delete column and the keys of the next batch:
+// the oldest tombstones first, after the last candidate of the previous batch
+// (a keyset continuation: the deleted_at index serves the range and the order,
+// and no batch walks the entries of rows earlier batches removed), locked with
+// FOR UPDATE SKIP LOCKED where the database has it.
+func (j *purgeJob) candidates(tx *gorm.DB, size int) *gorm.DB {
+	cols := append([]string{j.m.field.DBName}, j.keys...)
+	order := make([]clause.OrderByColumn, len(cols))
+	quoted := make([]string, len(cols))
+	for i, c := range cols {
+		order[i] = clause.OrderByColumn{Column: clause.Column{Name: c}}
+		quoted[i] = tx.Statement.Quote(c)
 	}
 	q := tx.Session(&gorm.Session{NewDB: true, SkipHooks: true}).Unscoped().Table(j.m.schema.Table).
-		Select(cols).Where(j.expired("")).Order(clause.OrderBy{Columns: order}).Limit(j.size)
+		Select(quoted).Where(j.expired("")).Order(clause.OrderBy{Columns: order}).Limit(size)
+	if j.last != nil {
+		q = q.Where(j.after(tx, quoted))
+	}
 	if len(j.scope) > 0 {
 		q = q.Clauses(clause.Where{Exprs: j.scope})
 	}
@@ -289,19 +380,36 @@ func (j *purgeJob) candidates(tx *gorm.DB) *gorm.DB {
 	return q
 }
 
-// leafBatch purges one batch of a model without cascades in one statement:
-// DELETE FROM t WHERE key IN (candidates) AND deleted_at < cutoff (on
-// PostgreSQL key = ANY(ARRAY(candidates)): an index lookup per key instead of
-// a hash join the planner may choose over the whole table).
-func (j *purgeJob) leafBatch() (bool, error) {
-	table := j.m.schema.Table
-	res := j.db.Exec("DELETE FROM ? WHERE ? AND ?", clause.Table{Name: table},
-		keysIn(j.db, table, j.keys, j.candidates(j.db)), j.expired(table))
-	if res.Error != nil {
-		return false, res.Error
+// after is the keyset continuation past the last candidate:
+// "deleted_at" >= ? AND ("deleted_at","id") > (?,?). The first half lets an
+// index on the soft-delete column alone start its range there.
+func (j *purgeJob) after(tx *gorm.DB, quoted []string) clause.Expression {
+	marks := strings.TrimSuffix(strings.Repeat("?,", len(quoted)), ",")
+	return clause.Expr{
+		SQL:  quoted[0] + " >= ? AND (" + strings.Join(quoted, ",") + ") > (" + marks + ")",
+		Vars: append([]any{j.last[0]}, j.last...),
 	}
-	j.report([]tableCount{{table, res.RowsAffected}})
-	return res.RowsAffected >= int64(j.size), nil
+}
+
+// leafBatch purges one keyset batch of a model without cascades, in one
+// transaction: read (and lock) the next candidates, then
+// DELETE FROM t WHERE key IN (their keys) AND deleted_at < cutoff.
+func (j *purgeJob) leafBatch(size int) (counts []tableCount, more bool, err error) {
+	table := j.m.schema.Table
+	err = j.db.Transaction(func(tx *gorm.DB) error {
+		keys, n, err := j.lockKeys(tx, size)
+		if err != nil || n == 0 {
+			return err
+		}
+		conds := append([]clause.Expression{keys, j.expired(table)}, j.scope...)
+		res := tx.Session(&gorm.Session{NewDB: true}).Exec("DELETE FROM ? ?", clause.Table{Name: table}, clause.Where{Exprs: conds})
+		if res.Error != nil {
+			return res.Error
+		}
+		counts, more = []tableCount{{table, res.RowsAffected}}, n >= size
+		return nil
+	})
+	return counts, more, err
 }
 
 // tableCount is how many rows one batch removed from one table.
@@ -337,10 +445,9 @@ type purgeLevel struct {
 // lock and read the candidates' keys, refuse live children, delete the deleted
 // children deepest level first, then the candidates (retention predicate
 // repeated).
-func (j *purgeJob) cascadeBatch() (more bool, err error) {
-	var counts []tableCount
+func (j *purgeJob) cascadeBatch(size int) (counts []tableCount, more bool, err error) {
 	err = j.db.Transaction(func(tx *gorm.DB) error {
-		keys, n, err := j.lockKeys(tx)
+		keys, n, err := j.lockKeys(tx, size)
 		if err != nil || n == 0 {
 			return err
 		}
@@ -353,31 +460,39 @@ func (j *purgeJob) cascadeBatch() (more bool, err error) {
 		if err := j.checkLive(tx, root, levels); err != nil {
 			return err
 		}
-		var roots int64
-		counts, roots, err = j.deleteLevels(tx, dead, levels)
-		// a full batch that removed no candidate (keys GORM cannot address,
-		// such as zero values) must not make the loop spin
-		more = n >= j.size && roots > 0
+		counts, err = j.deleteLevels(tx, dead, levels)
+		more = n >= size // the continuation moves past the batch either way
 		return err
 	})
-	if err != nil {
-		return false, err
-	}
-	j.report(counts)
-	return more, nil
+	return counts, more, err
 }
 
-// lockKeys reads (and on PostgreSQL locks) the keys of the next batch and
-// returns them as an IN condition, with their number.
-func (j *purgeJob) lockKeys(tx *gorm.DB) (clause.Expression, int, error) {
-	s := j.m.schema
-	rows := reflect.New(reflect.SliceOf(s.ModelType))
-	if err := j.candidates(tx).Find(rows.Interface()).Error; err != nil {
+// lockKeys reads (and where the database can, locks) the next candidates,
+// moves the keyset continuation to the last of them, and returns their keys
+// as an IN condition, with their number.
+func (j *purgeJob) lockKeys(tx *gorm.DB, size int) (clause.Expression, int, error) {
+	rows, err := j.candidates(tx, size).Rows()
+	if err != nil {
 		return nil, 0, err
 	}
-	_, values := schema.GetIdentityFieldValuesMap(j.ctx, rows.Elem(), s.PrimaryFields)
-	column, vals := schema.ToQueryValues(s.Table, s.PrimaryFieldDBNames, values)
-	return clause.IN{Column: column, Values: vals}, rows.Elem().Len(), nil
+	defer rows.Close()
+	var keys [][]any
+	for rows.Next() {
+		row := make([]any, 1+len(j.keys))
+		ptrs := make([]any, len(row))
+		for i := range row {
+			ptrs[i] = &row[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, 0, err
+		}
+		keys, j.last = append(keys, row[1:]), row
+	}
+	if err := rows.Err(); err != nil || len(keys) == 0 {
+		return nil, 0, err
+	}
+	column, vals := schema.ToQueryValues(j.m.schema.Table, j.keys, keys)
+	return clause.IN{Column: column, Values: vals}, len(keys), nil
 }
 
 // walk collects the cascade levels below parent (its rows due for removal),
@@ -484,20 +599,18 @@ func liveChildError(rel *schema.Relationship, cols []string, row map[string]any)
 }
 
 // deleteLevels removes the cascade levels (children first), then the root
-// rows; it returns the rows removed per table in that order, and the root rows
-// removed.
-func (j *purgeJob) deleteLevels(tx *gorm.DB, root rowSet, levels []purgeLevel) ([]tableCount, int64, error) {
+// rows; it returns the rows removed per table in that order.
+func (j *purgeJob) deleteLevels(tx *gorm.DB, root rowSet, levels []purgeLevel) ([]tableCount, error) {
 	var counts []tableCount
-	var n int64
 	for _, set := range append(deadSets(levels), root) {
 		res := tx.Session(&gorm.Session{NewDB: true}).Exec("DELETE FROM ? ?",
 			clause.Table{Name: set.table}, clause.Where{Exprs: set.conds})
 		if res.Error != nil {
-			return nil, 0, res.Error
+			return nil, res.Error
 		}
-		counts, n = addCount(counts, set.table, res.RowsAffected), res.RowsAffected
+		counts = addCount(counts, set.table, res.RowsAffected)
 	}
-	return counts, n, nil
+	return counts, nil
 }
 
 // deadSets lists the rows to remove of each level, in level order.

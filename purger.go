@@ -30,8 +30,8 @@ type Policy struct {
 //	go purger.Run(ctx) // until ctx ends
 //
 // It is safe to run a Purger on several nodes at once: Purge never removes a
-// row twice, and on PostgreSQL purgers skip each other's locked rows instead
-// of waiting for them. Each run of each policy is logged through the db's
+// row twice, and on PostgreSQL purgers skip the table segments and rows
+// another holds instead of waiting for them. Each run of each policy is logged through the db's
 // logger: Info with the number of rows removed, Error when it fails.
 // A Purger has no mutable state; its methods may be called concurrently.
 type Purger struct {
@@ -48,9 +48,9 @@ type purgePolicy struct {
 
 // NewPurger returns a Purger that runs the policies every interval on db.
 // Every policy is validated as Purge would validate it (ErrInvalidRetention,
-// ErrInvalidBatchSize, ErrNotSoftDeletable, ...); an interval <= 0 fails with
-// ErrInvalidInterval, a nil db with gorm.ErrInvalidDB and an empty policy
-// list with gorm.ErrInvalidValue.
+// ErrInvalidBatchSize, ErrInvalidBatchTime, ErrNotSoftDeletable, ...); an
+// interval <= 0 fails with ErrInvalidInterval, a nil db with gorm.ErrInvalidDB
+// and an empty policy list with gorm.ErrInvalidValue.
 func NewPurger(db *gorm.DB, interval time.Duration, policies ...Policy) (*Purger, error) {
 	switch {
 	case db == nil:

@@ -108,6 +108,10 @@ type Dialect interface {
 	// TimeStep is the precision the database stores f's timestamps with
 	// (a microsecond; MySQL: the column type's fractional digits).
 	TimeStep(db *gorm.DB, f *schema.Field) time.Duration
+	// Sweeper returns how Purge sweeps a table by physical row address (TID
+	// ranges, rowid ranges), or nil when the database has no such address
+	// range scan (the default): Purge then batches by key.
+	Sweeper() Sweeper
 }
 
 // For returns the dialect of a GORM dialector name (db.Dialector.Name()).
