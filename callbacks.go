@@ -28,6 +28,7 @@ func (p *Plugin) registerCallbacks(db *gorm.DB) error {
 		cb.Delete().Before(cbDelete).Register("softdelete:delete", p.beforeDelete),
 		cb.Delete().After(cbDelete).Before(cbAfterDelete).Register("softdelete:after_delete", p.afterDelete),
 		cb.Delete().After(cbAfterDelete).Register("softdelete:end", p.endVerb),
+		p.registerLeakDetector(db),
 	)
 }
 
@@ -119,7 +120,8 @@ func (p *Plugin) startVerb(db *gorm.DB) {
 		stmt.Unscoped = true
 	case verbDelete:
 		m := p.meta(stmt.Schema)
-		ts, err := pastTombstones(db, p.associationTables(stmt, m), m.schema.Table, p.timestamp(db))
+		tables := p.associationTables(stmt, m)
+		ts, err := pastTombstones(db, tables, m.schema.Table, p.timestamp(db), timeStep(db, m, tables))
 		if err != nil {
 			_ = db.AddError(err)
 			return

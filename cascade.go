@@ -48,11 +48,37 @@ func (p *Plugin) rootSet(db *gorm.DB, m *modelMeta, op cascadeOp) rowSet {
 	where, _ := stmt.Clauses["WHERE"].Expression.(clause.Where)
 	set := rowSet{m: m, table: stmt.Table, conds: where.Exprs}
 	if rel := m.selfCascade(); rel != nil {
-		set = set.subtree(db, rel, op)
+		set = set.subtree(db, rel, op).detached(db, rel, op)
 		stmt.Clauses["WHERE"] = clause.Clause{Name: "WHERE", Expression: clause.Where{Exprs: set.conds}}
 		delete(stmt.Clauses, gormMarker) // the predicate is inside the subtree now
 	}
 	return set
+}
+
+// detached prepares a self-referencing subtree for a hard delete where
+// foreign keys are checked row by row (MySQL): one DELETE of rows that
+// reference each other fails (error 1451) unless every child goes before its
+// parent, and never works for a cycle in the data. The subtree's keys are
+// read once, the references among them cleared (UPDATE ... SET fk = NULL),
+// and the set becomes those keys. Errors are added to db; the set then
+// matches nothing.
+func (s rowSet) detached(db *gorm.DB, rel *schema.Relationship, op cascadeOp) rowSet {
+	if op != opHard || db.Error != nil || db.DryRun || !dialect.Of(db).Features().Has(dialect.RowByRowForeignKeys) {
+		return s
+	}
+	pk, fk := rel.References[0].PrimaryKey.DBName, rel.References[0].ForeignKey.DBName
+	var keys []any
+	err := s.keys(db, pk).Pluck(pk, &keys).Error
+	in := clause.IN{Column: clause.Column{Table: s.table, Name: pk}, Values: keys}
+	if err == nil && len(keys) > 0 {
+		err = db.Session(&gorm.Session{NewDB: true}).Exec("UPDATE ? SET ? = NULL WHERE ?",
+			clause.Table{Name: s.table}, clause.Column{Name: fk}, in).Error
+	}
+	if err != nil {
+		_ = db.AddError(fmt.Errorf("softdelete: detach the subtree of %s before deleting it: %w", s.table, err))
+		in.Values = nil
+	}
+	return rowSet{m: s.m, table: s.table, conds: []clause.Expression{in}}
 }
 
 // cascade applies op to every cascade child of parent's rows, deepest level
@@ -66,7 +92,9 @@ func (p *Plugin) cascade(db *gorm.DB, parent rowSet, op cascadeOp, ts time.Time,
 		cm := p.meta(rel.FieldSchema)
 		child := rowSet{m: cm, table: cm.schema.Table, conds: childConds(db, rel, parent, op)}
 		if self := cm.selfCascade(); self != nil {
-			child = child.subtree(db, self, op)
+			if child = child.subtree(db, self, op).detached(db, self, op); db.Error != nil {
+				return db.Error
+			}
 		}
 		if err := p.cascade(db, child, op, ts, actor, append(path, cm.schema)); err != nil {
 			return err

@@ -179,7 +179,7 @@ func TestCascadeIsAtomic(t *testing.T) {
 				ghost := Author{Name: "ann"}
 				require.NoError(t, e.db.Create(&ghost).Error)
 				require.NoError(t, e.db.Delete(&ghost).Error)
-				require.NoError(t, e.db.Exec("CREATE UNIQUE INDEX deleted_names ON authors (name) WHERE deleted_at IS NOT NULL").Error)
+				require.NoError(t, e.db.Exec(e.indexDDL(t, "CREATE UNIQUE INDEX deleted_names ON authors (name) WHERE deleted_at IS NOT NULL")).Error)
 				err = e.db.Delete(&a).Error
 				require.Error(t, err)
 				assert.Nil(t, e.deletedAt(t, "authors", a.ID))
@@ -323,7 +323,7 @@ func TestRestoreConflictInsideCallerTransaction(t *testing.T) {
 	eachCascadeDB(t, setup{}, func(t *testing.T, e *env) {
 		a, _ := e.seedBlog(t, "ann", 2)
 		require.NoError(t, e.db.Delete(&a).Error)
-		require.NoError(t, e.db.Exec("CREATE UNIQUE INDEX live_bodies ON comments (body) WHERE deleted_at IS NULL").Error)
+		require.NoError(t, e.db.Exec(e.indexDDL(t, "CREATE UNIQUE INDEX live_bodies ON comments (body) WHERE deleted_at IS NULL")).Error)
 		b, _ := e.seedBlog(t, "bob", 1) // bob's live comments c1..c3 now hold the keys
 
 		err := e.db.Transaction(func(tx *gorm.DB) error {

@@ -308,7 +308,8 @@ func TestRelationJoinConditionsWithOrAreGrouped(t *testing.T) {
 				return db.InnerJoins("Author", e.db.Where(&Author{Name: "ann"}).Or(&Author{Name: "bob"}))
 			},
 			"Joins with a raw OR": func(db *gorm.DB) *gorm.DB {
-				return db.InnerJoins("Author", e.db.Where("\"Author\".\"name\" = 'ann' OR\n\"Author\".\"name\" = 'bob'"))
+				name := quoteFor(e)("Author") + "." + quoteFor(e)("name")
+				return db.InnerJoins("Author", e.db.Where(name+" = 'ann' OR\n"+name+" = 'bob'"))
 			},
 		} {
 			t.Run(name, func(t *testing.T) {

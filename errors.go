@@ -227,3 +227,33 @@ var (
 	// changed.
 	ErrConcurrentIndexInTx = errors.New("softdelete: concurrent index builds cannot run inside a transaction")
 )
+
+// Errors of the leak detector (WithLeakDetector).
+var (
+	// ErrSoftDeleteLeak is returned, in strict mode, by a Raw or Exec
+	// statement, or a statement with a join string, that reads (or updates
+	// or deletes) a soft-deletable table without a soft-delete predicate for
+	// it. The statement did not run. The error is a *LeakError naming the
+	// table and the caller.
+	ErrSoftDeleteLeak = errors.New("softdelete: statement reaches soft-deleted rows (no deleted_at predicate)")
+)
+
+// LeakError is the error of a statement the strict leak detector stopped.
+// errors.Is(err, ErrSoftDeleteLeak) holds; the embedded Leak is the first
+// one found (Table, SQL, Caller, ...).
+type LeakError struct {
+	Leak
+	// Leaks is every leak of the statement (Leaks[0] is the embedded Leak).
+	Leaks []Leak
+}
+
+func (e *LeakError) Error() string {
+	msg := ErrSoftDeleteLeak.Error() + ": " + e.Leak.String()
+	if n := len(e.Leaks); n > 1 {
+		msg += fmt.Sprintf(" (and %d more)", n-1)
+	}
+	return msg
+}
+
+// Unwrap returns ErrSoftDeleteLeak.
+func (e *LeakError) Unwrap() error { return ErrSoftDeleteLeak }

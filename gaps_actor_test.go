@@ -77,7 +77,7 @@ func TestActorValueConversion(t *testing.T) {
 					Deleted bool
 					By      sql.NullString
 				}
-				require.NoError(t, e.db.Raw("SELECT deleted_at IS NOT NULL AS deleted, CAST(deleted_by AS TEXT) AS by FROM "+
+				require.NoError(t, e.db.Raw("SELECT deleted_at IS NOT NULL AS deleted, "+e.castText("deleted_by")+" AS "+quoteFor(e)("by")+" FROM "+
 					c.table+" ORDER BY id DESC LIMIT 1").Scan(&stored).Error)
 				if !c.ok {
 					require.ErrorIs(t, err, softdelete.ErrInvalidActor)

@@ -191,7 +191,11 @@ func TestUpsertOnOtherColumnsIsLeftAsWritten(t *testing.T) {
 			assert.NotContains(t, unquote(sql), "WHERE deleted_at IS NULL", "%v: %s", cols, sql)
 		}
 		sql := e.db.ToSQL(func(tx *gorm.DB) *gorm.DB { return upsert(tx, "email", "org_id") })
-		assert.Contains(t, unquote(sql), "WHERE deleted_at IS NULL", "the index's columns, in any order: %s", sql)
+		if e.name == "mysql" { // no conflict target: the generated column keeps tombstones out of the key
+			assert.Contains(t, unquote(sql), "ON DUPLICATE KEY UPDATE name=CASE WHEN accounts.deleted_at IS NULL THEN VALUES(name) ELSE accounts.name END", sql)
+		} else {
+			assert.Contains(t, unquote(sql), "WHERE deleted_at IS NULL", "the index's columns, in any order: %s", sql)
+		}
 
 		require.NoError(t, upsert(e.db, "id").Error)
 		var name string

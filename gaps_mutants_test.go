@@ -121,7 +121,7 @@ func TestRestoreConflictOfACascadeChildNamesItsTable(t *testing.T) {
 func TestRestoreConflictOnAnUndeclaredIndex(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {
 		require.NoError(t, softdelete.AutoMigrate(e.db, &gapShelf{}, &gapBook{}))
-		require.NoError(t, e.db.Exec("CREATE UNIQUE INDEX gap_books_code_live ON gap_books (code) WHERE deleted_at IS NULL").Error)
+		require.NoError(t, e.db.Exec(e.indexDDL(t, "CREATE UNIQUE INDEX gap_books_code_live ON gap_books (code) WHERE deleted_at IS NULL")).Error)
 		shelf := gapShelf{Name: "s"}
 		require.NoError(t, e.db.Create(&shelf).Error)
 		old := gapBook{GapShelfID: shelf.ID, ISBN: "a", Code: "c"}

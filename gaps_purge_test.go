@@ -40,8 +40,8 @@ func gapPurgeDB(t *testing.T, e *env) {
 	require.NoError(t, softdelete.AutoMigrate(e.db, &gapLeaf{}, &gapTree{}, &gapBranch{}))
 	require.NoError(t, e.db.Exec(`CREATE TABLE gap_pins (
 		id INTEGER PRIMARY KEY,
-		leaf_id INTEGER REFERENCES gap_leafs(id),
-		branch_id INTEGER REFERENCES gap_branches(id))`).Error)
+		leaf_id `+e.refType()+` REFERENCES gap_leafs(id),
+		branch_id `+e.refType()+` REFERENCES gap_branches(id))`).Error)
 }
 
 func TestPurgeReportsAFailedDelete(t *testing.T) {

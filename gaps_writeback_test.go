@@ -4,7 +4,6 @@ import (
 	"context"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -18,7 +17,7 @@ import (
 // back into every element, the first and the last included.
 func TestDeleteWritesTheTimestampIntoEverySliceElement(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {
-		want := e.clock.Now().UTC().Truncate(time.Microsecond)
+		want := e.stored(e.clock.Now())
 
 		_, posts := e.seedPosts(t, 3)
 		require.NoError(t, e.db.Delete(&posts).Error)

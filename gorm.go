@@ -3,9 +3,14 @@ package softdelete
 import (
 	"errors"
 	"fmt"
+	"reflect"
+	"runtime"
+	"strconv"
+	"strings"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+	"gorm.io/gorm/logger"
 	"gorm.io/gorm/schema"
 )
 
@@ -159,4 +164,72 @@ func writesZeroValues(stmt *gorm.Statement) bool { return len(stmt.Selects) > 0 
 func inGormTransaction(db *gorm.DB) bool {
 	_, started := db.InstanceGet(gormTxKey)
 	return started
+}
+
+// The leak detector's GORM internals (leak.go, WithLeakDetector).
+
+// cbRaw is the callback of the raw processor (Exec) the detector runs before.
+const cbRaw = "gorm:raw"
+
+// rawJoin reports whether GORM renders a join of the statement as the text
+// it was given rather than as a relation join: a copy of GORM's test
+// (callbacks/query.go BuildQuerySQL) — a name that is neither a relation of
+// the model nor a dotted path of relations ("Manager.Company").
+func rawJoin(stmt *gorm.Statement, name string) bool {
+	if stmt.Schema == nil {
+		return true
+	}
+	rels := stmt.Schema.Relationships.Relations
+	if _, ok := rels[name]; ok {
+		return false
+	}
+	parts := strings.Split(name, ".")
+	if len(parts) < 2 {
+		return true
+	}
+	for _, part := range parts {
+		rel, ok := rels[part]
+		if !ok {
+			return true
+		}
+		rels = rel.FieldSchema.Relationships.Relations
+	}
+	return false
+}
+
+// scanRecorder reports whether l is the recorder GORM's Scan swaps in for
+// the statement's logger (finisher_api.go Scan): what it is asked to warn
+// goes to logger.Default, not to the logger the user configured.
+func scanRecorder(l logger.Interface) bool {
+	return reflect.TypeOf(l) == reflect.TypeOf(logger.Recorder.New())
+}
+
+// statementCaller returns the file:line of the code that ran the statement
+// being processed, found as GORM's logger finds it (utils.FileWithLineNum:
+// the first frame outside gorm.io, generated *.gen.go files skipped) and
+// past this package's own frames. internal reports that the statement was
+// issued by this package (outside its tests), by GORM's migrator or by a
+// driver (SQLite's table rebuilds, savepoints): not the user's SQL.
+func statementCaller() (caller string, internal bool) {
+	pcs := make([]uintptr, 64)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
+	own := reflect.TypeOf((*Plugin)(nil)).Elem().PkgPath() + "."
+	inGORM := false
+	for {
+		f, more := frames.Next()
+		switch {
+		case strings.HasPrefix(f.Function, "gorm.io/"):
+			inGORM = true
+			internal = internal || strings.HasPrefix(f.Function, "gorm.io/gorm/migrator.") ||
+				strings.HasPrefix(f.Function, "gorm.io/driver/")
+		case !inGORM || strings.HasSuffix(f.File, ".gen.go"):
+			// the detector's own frames, above GORM's processor; generated code
+		default:
+			ours := strings.HasPrefix(f.Function, own) && !strings.HasSuffix(f.File, "_test.go")
+			return f.File + ":" + strconv.Itoa(f.Line), internal || ours
+		}
+		if !more {
+			return "", internal
+		}
+	}
 }

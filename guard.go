@@ -10,6 +10,8 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 	"gorm.io/gorm/schema"
+
+	"github.com/gorm-softdelete/softdelete/internal/dialect"
 )
 
 // guardCreate refuses a Create (or Save of a new row) that writes a non-NULL
@@ -275,8 +277,8 @@ func isNull(v any) bool {
 // upsertHitsTombstones).
 func protectTombstones(stmt *gorm.Statement, m *modelMeta) {
 	c, ok := stmt.Clauses["ON CONFLICT"]
-	if !ok {
-		return
+	if !ok || dialect.Of(stmt.DB).Features().Has(dialect.DuplicateKeyUpdate) {
+		return // guarded when built, see guardDuplicateKeyUpdates
 	}
 	oc, ok := c.Expression.(clause.OnConflict)
 	if !ok || oc.DoNothing || (!oc.UpdateAll && len(oc.DoUpdates) == 0) || len(oc.Where.Exprs) > 0 {
@@ -321,4 +323,64 @@ func upsertHitsTombstones(db *gorm.DB, m *modelMeta) bool {
 	err := db.Session(&gorm.Session{NewDB: true}).Unscoped().Table(stmt.Table).
 		Where(clause.IN{Column: column, Values: vals}).Where(deletedCond(m.schema, false)).Count(&n).Error
 	return err != nil || n > 0
+}
+
+// onConflictClause is the name of the upsert clause in GORM's clause builders.
+const onConflictClause = "ON CONFLICT"
+
+// guardDuplicateKeyUpdates protects tombstones from upserts on databases
+// whose upsert is INSERT ... ON DUPLICATE KEY UPDATE (MySQL): it has no WHERE
+// that could skip a deleted row, and GORM's Save falls back to it when its
+// filtered UPDATE matched no live row. The dialector's ON CONFLICT clause
+// builder is wrapped so that, when the statement is built (after GORM has
+// expanded UpdateAll into assignments), each assignment of a soft-deletable
+// model's upsert becomes
+//
+//	col = CASE WHEN `t`.`deleted_at` IS NULL THEN VALUES(col) ELSE `t`.`col` END
+//
+// A conflicting tombstone is left exactly as it is (neither rewritten nor
+// resurrected); a conflicting live row is updated as asked.
+func (p *Plugin) guardDuplicateKeyUpdates(db *gorm.DB) {
+	if !dialect.Of(db).Features().Has(dialect.DuplicateKeyUpdate) || db.ClauseBuilders == nil {
+		return
+	}
+	build := db.ClauseBuilders[onConflictClause]
+	db.ClauseBuilders[onConflictClause] = func(c clause.Clause, b clause.Builder) {
+		if stmt, ok := b.(*gorm.Statement); ok {
+			c = p.guardAssignments(stmt, c)
+		}
+		if build != nil {
+			build(c, b)
+			return
+		}
+		c.Build(b)
+	}
+}
+
+// guardAssignments rewrites the assignments of an ON DUPLICATE KEY UPDATE
+// on a soft-deletable model (see guardDuplicateKeyUpdates).
+func (p *Plugin) guardAssignments(stmt *gorm.Statement, c clause.Clause) clause.Clause {
+	oc, ok := c.Expression.(clause.OnConflict)
+	if !ok || stmt.Unscoped || stmt.Schema == nil || len(oc.DoUpdates) == 0 {
+		return c
+	}
+	m := p.meta(stmt.Schema)
+	if !m.softDeletable() || m.err != nil {
+		return c
+	}
+	live := clause.Column{Table: stmt.Table, Name: m.field.DBName}
+	set := make(clause.Set, len(oc.DoUpdates))
+	for i, a := range oc.DoUpdates {
+		value := a.Value
+		if col, ok := value.(clause.Column); ok && col.Table == "excluded" {
+			value = clause.Expr{SQL: "VALUES(?)", Vars: []any{clause.Column{Name: col.Name}}}
+		}
+		set[i] = clause.Assignment{Column: a.Column, Value: clause.Expr{
+			SQL:  "CASE WHEN ? IS NULL THEN ? ELSE ? END",
+			Vars: []any{live, value, clause.Column{Table: stmt.Table, Name: a.Column.Name}},
+		}}
+	}
+	oc.DoUpdates = set
+	c.Expression = oc
+	return c
 }

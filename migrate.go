@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/schema"
 
 	"github.com/gorm-softdelete/softdelete/internal/dialect"
 )
@@ -71,7 +72,7 @@ func notAModel(entry string, i int, model any, err error) error {
 // addIndexes plans the indexes of one model; owners maps index names to the
 // model that declared them.
 func (plan *indexPlan) addIndexes(m *modelMeta, owners map[string]*modelMeta) []error {
-	if len(m.indexes) > 0 && !plan.dialect.Features().Has(dialect.PartialIndexes) {
+	if f := plan.dialect.Features(); len(m.indexes) > 0 && !f.Has(dialect.PartialIndexes) && !f.Has(dialect.GeneratedColumnIndexes) {
 		return []error{fmt.Errorf("softdelete: %s declares partial indexes on %s: %w",
 			m.schema.Name, plan.dialect.Name(), dialect.ErrNoPartialIndexes)}
 	}
@@ -114,11 +115,36 @@ func AutoMigrate(db *gorm.DB, models ...any) error {
 	if err != nil {
 		return err
 	}
+	plan.sizeKeyStrings()
 	if err := db.AutoMigrate(models...); err != nil {
 		return err
 	}
 	plan.register(pluginOf(db))
 	return plan.apply(db)
+}
+
+// keyStringSize is the length GORM's MySQL dialector gives a string field
+// with a GORM index tag (varchar(191): 764 bytes of utf8mb4, within every
+// InnoDB key limit).
+const keyStringSize = 191
+
+// sizeKeyStrings gives the unsized string key columns of the planned indexes
+// the length GORM gives its own indexed strings, on databases whose unsized
+// strings cannot be keys (MySQL: longtext); the tables are then created with
+// varchar(191) columns the live-only index can be built on.
+func (plan *indexPlan) sizeKeyStrings() {
+	if !plan.dialect.Features().Has(dialect.SizedKeyStrings) {
+		return
+	}
+	for _, m := range plan.metas {
+		for i := range m.indexes {
+			for _, f := range m.indexes[i].fields {
+				if f.DataType == schema.String && f.Size == 0 {
+					f.Size = keyStringSize
+				}
+			}
+		}
+	}
 }
 
 // IndexSQL returns the statements AutoMigrate would run to create the

@@ -103,6 +103,8 @@ type Plugin struct {
 
 	concurrentIndexes bool // WithConcurrentIndexes
 
+	leaks *leakDetector // WithLeakDetector; nil: no callback registered
+
 	changes func(ctx context.Context, c Change) error // WithChanges
 
 	metas  sync.Map // *schema.Schema -> *modelMeta (nil entries for models without the field)
@@ -153,19 +155,32 @@ func WithConcurrentIndexes() Option {
 // Name implements gorm.Plugin.
 func (*Plugin) Name() string { return pluginName }
 
-// Initialize implements gorm.Plugin: it registers the callbacks.
+// Initialize implements gorm.Plugin: it registers the callbacks (and, on
+// MySQL, the upsert guard's clause builder, see guardDuplicateKeyUpdates).
 func (p *Plugin) Initialize(db *gorm.DB) error {
-	return p.registerCallbacks(db)
+	if err := p.registerCallbacks(db); err != nil {
+		return err
+	}
+	p.guardDuplicateKeyUpdates(db)
+	return nil
 }
 
 // timestamp returns the deletion timestamp of one root operation: UTC,
-// microsecond precision, so what is stored equals what is written back.
+// truncated to the precision of the statement's soft-delete column and the
+// columns its cascades reach (microseconds, or MySQL's datetime(3)
+// milliseconds: see timeStep), so what is stored equals what is written back.
 func (p *Plugin) timestamp(db *gorm.DB) time.Time {
 	now := p.now
 	if now == nil {
 		now = db.NowFunc
 	}
-	return now().UTC().Truncate(time.Microsecond)
+	ts := now().UTC().Truncate(time.Microsecond)
+	if s := db.Statement.Schema; s != nil {
+		if m := p.meta(s); m.softDeletable() {
+			ts = ts.Truncate(timeStep(db, m, p.cascadeTables(m)))
+		}
+	}
+	return ts
 }
 
 // pluginOf returns the plugin registered on db, or nil.

@@ -7,6 +7,8 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/schema"
+
+	"github.com/gorm-softdelete/softdelete/internal/dialect"
 )
 
 // Zombie-free restore brings back the cascade children whose deletion
@@ -19,13 +21,15 @@ import (
 // the cascade reaches — one statement, an index lookup per table (the
 // soft-delete column is indexed in Model and gorm.Model).
 
-// timestampStep is the smallest distinct stored timestamp: deletion
-// timestamps are written truncated to microseconds.
+// timestampStep is the finest distinct stored timestamp: deletion
+// timestamps are written truncated to microseconds, or to the coarser
+// precision of their columns (MySQL's datetime(3), see timeStep).
 const timestampStep = time.Microsecond
 
 // cascadeTable is one table a cascading delete reaches.
 type cascadeTable struct {
 	table, column string
+	field         *schema.Field // the soft-delete field (its precision, see timeStep)
 }
 
 // cascadeTables returns the tables below m through softdelete:"cascade"
@@ -51,7 +55,7 @@ func (p *Plugin) tablesBelow(m *modelMeta, seen map[*schema.Schema]bool) []casca
 		}
 		seen[rel.FieldSchema] = true
 		cm := p.meta(rel.FieldSchema)
-		tables = append(tables, cascadeTable{table: cm.schema.Table, column: cm.field.DBName})
+		tables = append(tables, cascadeTable{table: cm.schema.Table, column: cm.field.DBName, field: cm.field})
 		tables = append(tables, p.tablesBelow(cm, seen)...)
 	}
 	return tables
@@ -77,7 +81,7 @@ func (p *Plugin) associationTables(stmt *gorm.Statement, m *modelMeta) []cascade
 		if !cm.softDeletable() || cm.err != nil {
 			continue
 		}
-		tables = append(tables, cascadeTable{table: cm.schema.Table, column: cm.field.DBName})
+		tables = append(tables, cascadeTable{table: cm.schema.Table, column: cm.field.DBName, field: cm.field})
 		tables = append(tables, p.cascadeTables(cm)...)
 	}
 	return tables
@@ -86,12 +90,36 @@ func (p *Plugin) associationTables(stmt *gorm.Statement, m *modelMeta) []cascade
 // cascadeTimestamp returns ts, or just after the newest tombstone of the
 // tables a cascading delete of m reaches when that is not older than ts.
 func (p *Plugin) cascadeTimestamp(db *gorm.DB, m *modelMeta, ts time.Time) (time.Time, error) {
-	return pastTombstones(db, p.cascadeTables(m), m.schema.Table, ts)
+	tables := p.cascadeTables(m)
+	return pastTombstones(db, tables, m.schema.Table, ts, timeStep(db, m, tables))
 }
 
-// pastTombstones returns ts, or just after the newest tombstone of tables
-// when that is not older than ts (below is the root table, for errors).
-func pastTombstones(db *gorm.DB, tables []cascadeTable, below string, ts time.Time) (time.Time, error) {
+// timeStep is the precision a timestamp written to m's soft-delete column
+// and to tables is stored with: the coarsest of theirs (a microsecond, or
+// the column type's on MySQL: datetime(3) is a millisecond), so the one
+// timestamp of a delete is stored equal everywhere, equal to what is
+// written back, and a step past a tombstone is a distinct stored value.
+func timeStep(db *gorm.DB, m *modelMeta, tables []cascadeTable) time.Duration {
+	d, step := dialect.Of(db), timestampStep
+	coarsest := func(f *schema.Field) {
+		if s := d.TimeStep(db, f); s > step {
+			step = s
+		}
+	}
+	if m.softDeletable() {
+		coarsest(m.field)
+	}
+	for _, t := range tables {
+		coarsest(t.field)
+	}
+	return step
+}
+
+// pastTombstones returns ts truncated to step, or just after the newest
+// tombstone of tables when that is not older (below is the root table, for
+// errors).
+func pastTombstones(db *gorm.DB, tables []cascadeTable, below string, ts time.Time, step time.Duration) (time.Time, error) {
+	ts = ts.Truncate(step)
 	if len(tables) == 0 || db.DryRun {
 		return ts, nil
 	}
@@ -110,7 +138,7 @@ func pastTombstones(db *gorm.DB, tables []cascadeTable, below string, ts time.Ti
 			return ts, fmt.Errorf("softdelete: newest tombstone below %s: %w", below, err)
 		}
 		if newest, ok := parseTimestamp(v); ok && !newest.Before(ts) {
-			ts = newest.UTC().Truncate(timestampStep).Add(timestampStep)
+			ts = newest.UTC().Truncate(step).Add(step)
 		}
 	}
 	if err := rows.Err(); err != nil {

@@ -22,9 +22,9 @@ func TestCapabilities(t *testing.T) {
 		features Feature
 		rowID    string
 	}{
-		{"postgres", PartialIndexes | SkipLocked | AbortsTransactionOnError | RowID | ConcurrentIndexes | ReturningWrites, "ctid"},
-		{"sqlite", PartialIndexes | RowID | ReturningWrites, "rowid"},
-		{"mysql", GeneratedColumnIndexes, ""},
+		{"postgres", PartialIndexes | SkipLocked | AbortsTransactionOnError | RowID | ConcurrentIndexes | ReturningWrites | TransactionalDDL, "ctid"},
+		{"sqlite", PartialIndexes | RowID | ReturningWrites | TransactionalDDL, "rowid"},
+		{"mysql", GeneratedColumnIndexes | DuplicateKeyUpdate | SizedKeyStrings | RowByRowForeignKeys, ""},
 		{"oracle", AbortsTransactionOnError, ""},
 	}
 	for _, c := range cases {

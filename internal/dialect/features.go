@@ -36,6 +36,21 @@ const (
 	// SQLite >= 3.35). Without it the keys a statement changes are read, locked,
 	// before it runs (MariaDB has DELETE ... RETURNING but no UPDATE ... RETURNING).
 	ReturningWrites
+	// DuplicateKeyUpdate: upserts are INSERT ... ON DUPLICATE KEY UPDATE
+	// (MySQL/MariaDB): no conflict target and no WHERE, the update fires on
+	// any unique key, and the inserted row's values are VALUES(col).
+	DuplicateKeyUpdate
+	// SizedKeyStrings: a string column without a length (MySQL's longtext)
+	// cannot be an index key; key columns need one (GORM gives its own
+	// indexed strings varchar(191)).
+	SizedKeyStrings
+	// RowByRowForeignKeys: foreign keys are checked for each row as a
+	// statement changes it, not at its end (InnoDB), so one DELETE cannot
+	// remove rows that reference each other in the wrong order or a cycle.
+	RowByRowForeignKeys
+	// TransactionalDDL: CREATE/DROP INDEX run inside a transaction and roll
+	// back with it (MySQL commits DDL implicitly: each statement stands).
+	TransactionalDDL
 )
 
 // Has reports whether every capability in x is in the set f.

@@ -29,11 +29,12 @@ type mysql struct {
 
 func (mysql) Name() string { return "mysql" }
 
-// Features: live-only indexes through generated columns; SKIP LOCKED when
-// the server version has it. A failed statement rolls back only itself, so
+// Features: live-only indexes through generated columns, ON DUPLICATE KEY
+// UPDATE upserts, sized key strings, row-by-row foreign-key checks; SKIP
+// LOCKED when the server version has it. A failed statement rolls back only itself, so
 // no savepoints are needed; DDL is not transactional.
 func (d mysql) Features() Feature {
-	f := GeneratedColumnIndexes
+	f := GeneratedColumnIndexes | DuplicateKeyUpdate | SizedKeyStrings | RowByRowForeignKeys
 	if d.skipLocked {
 		f |= SkipLocked
 	}

@@ -17,7 +17,7 @@ type postgres struct{ ansi }
 
 func (postgres) Name() string { return "postgres" }
 func (postgres) Features() Feature {
-	return PartialIndexes | SkipLocked | AbortsTransactionOnError | RowID | ConcurrentIndexes | ReturningWrites
+	return PartialIndexes | SkipLocked | AbortsTransactionOnError | RowID | ConcurrentIndexes | ReturningWrites | TransactionalDDL
 }
 func (postgres) RowID() string    { return "ctid" }
 func (postgres) RowLocks() string { return clauseLockUpdate }

@@ -15,7 +15,7 @@ import (
 type sqlite struct{ ansi }
 
 func (sqlite) Name() string      { return "sqlite" }
-func (sqlite) Features() Feature { return PartialIndexes | RowID | ReturningWrites }
+func (sqlite) Features() Feature { return PartialIndexes | RowID | ReturningWrites | TransactionalDDL }
 func (sqlite) RowID() string     { return "rowid" }
 func (sqlite) RowLocks() string  { return "" }
 

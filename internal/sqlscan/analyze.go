@@ -5,9 +5,10 @@ import "strings"
 // Finding is a reference to a soft-deletable table that no soft-delete
 // predicate guards.
 type Finding struct {
-	Table string // the table, as Tables named it
-	Name  string // how the statement refers to it: its alias, or its name as written
-	Write bool   // the table is the target of an UPDATE or DELETE
+	Table  string // the table, as Tables named it
+	Column string // its soft-delete column, as Tables named it
+	Name   string // how the statement refers to it: its alias, or its name as written
+	Write  bool   // the table is the target of an UPDATE or DELETE
 }
 
 // Tables reports whether a table, named as a statement writes it (the parts
@@ -313,7 +314,7 @@ func deleteClause(_, w string) bool {
 func (a *analyzer) check(refs []*ref, where []pred) {
 	for _, r := range refs {
 		if !guarded(r, r.on, refs) && !guarded(r, where, refs) {
-			a.out = append(a.out, Finding{Table: r.table, Name: r.name(), Write: r.write})
+			a.out = append(a.out, Finding{Table: r.table, Column: r.column, Name: r.name(), Write: r.write})
 		}
 	}
 }
