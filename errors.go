@@ -215,8 +215,8 @@ func notRegistered(entry string) error {
 var (
 	// ErrInvalidMigration is returned by MigrationSQL for options it cannot
 	// honour: a Replacement naming no unique index the models declare, an
-	// empty Replacement.Old, or a constraint SQLite cannot drop. Nothing is
-	// rendered.
+	// empty Replacement.Old, a constraint SQLite cannot drop, or a database
+	// without partial indexes. Nothing is rendered.
 	ErrInvalidMigration = errors.New("softdelete: invalid migration options")
 
 	// ErrConcurrentIndexInTx is returned by AutoMigrate when the plugin was

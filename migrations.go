@@ -5,6 +5,7 @@
 package softdelete
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 
@@ -121,11 +122,19 @@ func (m *Migration) Down() []string {
 // half-applied migration safe to run again. Like IndexSQL it does not touch
 // the database and validates tags as AutoMigrate does; a Replacement naming
 // no unique index of models, or with an empty Old, fails with
-// ErrInvalidMigration. See docs/migrations.md.
+// ErrInvalidMigration, and so does a database without partial indexes
+// (MySQL/MariaDB: AutoMigrate builds their live-only keys). See
+// docs/migrations.md.
 func MigrationSQL(db *gorm.DB, opts MigrationOptions, models ...any) (*Migration, error) {
 	plan, err := planIndexes(db, "MigrationSQL", models)
 	if err != nil {
 		return nil, err
+	}
+	if len(plan.indexes) > 0 && !plan.dialect.Features().Has(dialect.PartialIndexes) {
+		// MySQL/MariaDB build live-only keys from generated columns, which
+		// these statements do not describe.
+		return nil, fmt.Errorf("%w: %s has no partial indexes: use AutoMigrate (%w)",
+			ErrInvalidMigration, plan.dialect.Name(), errors.ErrUnsupported)
 	}
 	if err := checkReplacements(plan, opts.Replace); err != nil {
 		return nil, err
