@@ -89,7 +89,7 @@ func TestCasesRun(t *testing.T) {
 				t.Fatal(err)
 			}
 			runOnce(t, []Group{{Section: "purge", Name: string(target),
-				Cases: []Case{PurgeCase(fx, ImplBatched), PurgeCase(fx, ImplSingle)}}}, nil)
+				Cases: []Case{PurgeCase(fx, ImplBatched), PurgeCase(fx, ImplBatchTime), PurgeCase(fx, ImplSingle)}}}, nil)
 		})
 	}
 }

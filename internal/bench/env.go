@@ -44,6 +44,9 @@ type Scale struct {
 	UpsertRows    int // live articles (each slug also has tombstones)
 	// PurgeBudget caps each batched purge run (0: none); see PurgeFixture.
 	PurgeBudget time.Duration
+	// PurgeGrowthPG are the PostgreSQL table sizes of the cost-growth runs
+	// (default purge vs one DELETE at each size).
+	PurgeGrowthPG []int
 }
 
 // QuickScale is the -quick report's (and go test -bench's default) scale.
@@ -54,6 +57,7 @@ var QuickScale = Scale{
 	PurgeRowsPG:   100_000,
 	PurgeRowsLite: 50_000,
 	UpsertRows:    1_000,
+	PurgeGrowthPG: []int{20_000, 100_000, 500_000},
 }
 
 // FullScale is the full report's scale.
@@ -64,6 +68,7 @@ var FullScale = Scale{
 	PurgeRowsLite: 200_000,
 	UpsertRows:    10_000,
 	PurgeBudget:   30 * time.Second,
+	PurgeGrowthPG: []int{100_000, 1_000_000, 5_000_000},
 }
 
 // Env owns the databases of one benchmark run and closes them all.

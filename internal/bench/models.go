@@ -19,7 +19,8 @@ const (
 	ImplPlugin      = "softdelete"  // this module
 	ImplNone        = "none"        // unmanaged model, plugin not registered
 	ImplHandwritten = "handwritten" // hand-written SQL or clauses doing what the plugin infers
-	ImplBatched     = "batched"     // softdelete.Purge in batches
+	ImplBatched     = "batched"     // softdelete.Purge in batches, default options
+	ImplBatchTime   = "batchtime"   // softdelete.Purge with BatchTime 20ms
 	ImplSingle      = "single"      // one plain DELETE
 )
 

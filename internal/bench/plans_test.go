@@ -219,31 +219,67 @@ func TestPlanCountLiveRows(t *testing.T) {
 	}
 }
 
-// TestPlanPurgeCandidates: every statement Purge prepares that selects
-// candidates by the retention predicate reaches them through the index on
-// the soft-delete column, never a sequential scan.
+// TestPlanPurgeCandidates: Purge's sweep DELETE reads its TID range with a
+// TID Range Scan, and the keyset candidate query (the chain's conditions
+// make Purge batch by key) reaches its rows through the index on the
+// soft-delete column; never a sequential scan.
 func TestPlanPurgeCandidates(t *testing.T) {
 	p := openPlanDB(t)
 	if err := softdelete.AutoMigrate(p.db, &PurgeItem{}); err != nil {
 		t.Fatal(err)
 	}
-	err := p.d.Exec(fmt.Sprintf(`INSERT INTO purge_items (created_at, updated_at, deleted_at, payload)
+	seed := func() {
+		t.Helper()
+		err := p.d.Exec("TRUNCATE purge_items", fmt.Sprintf(`INSERT INTO purge_items (created_at, updated_at, deleted_at, payload)
 		SELECT now(), now(), CASE WHEN x %% 10 < 8 THEN now() - interval '50 days' - x * interval '1 second' END, 'p'
 		FROM generate_series(1, %d) AS g(x)`, planRows), "VACUUM ANALYZE purge_items")
-	if err != nil {
-		t.Fatal(err)
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
-	n, err := softdelete.Purge(context.Background(), p.db, &PurgeItem{}, softdelete.PurgeOptions{
-		OlderThan: 30 * 24 * time.Hour, BatchSize: 1000,
+	purge := func(db *gorm.DB) {
+		t.Helper()
+		n, err := softdelete.Purge(context.Background(), db, &PurgeItem{}, softdelete.PurgeOptions{
+			OlderThan: 30 * 24 * time.Hour, BatchSize: 1000,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := int64(planRows / 10 * 8); n != want {
+			t.Fatalf("purged %d rows, want %d", n, want)
+		}
+	}
+	cutoff := time.Now().UTC().Add(-30 * 24 * time.Hour).Format("'2006-01-02 15:04:05.999999Z07:00'")
+	args := map[string]string{"timestamp with time zone": cutoff, "bigint": "1000", "integer": "1000",
+		"tid": "'(0,1)'", "text": "'p'"}
+
+	seed()
+	purge(p.db)
+	name, text := p.prepared(t, regexp.MustCompile(`^DELETE FROM "purge_items" WHERE ctid >= \$1::tid`))
+	plan := p.explain(t, name, args)
+	t.Logf("sweep:\n%s", plan)
+	if !strings.Contains(plan, "Tid Range Scan on purge_items") || strings.Contains(plan, "Seq Scan") {
+		t.Errorf("the sweep DELETE %s does not scan its TID range", text)
+	}
+
+	// keyset batches run in transactions, whose prepared statements GORM
+	// closes: capture the candidate query and prepare it here
+	var keyset string
+	err := p.db.Callback().Row().After("gorm:row").Register("plans:capture", func(db *gorm.DB) {
+		if sql := db.Statement.SQL.String(); strings.Contains(sql, `("deleted_at","id") > (`) {
+			keyset = sql
+		}
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := int64(planRows / 10 * 8); n != want {
-		t.Fatalf("purged %d rows, want %d", n, want)
+	seed()
+	purge(p.db.Where("payload = ?", "p"))
+	if keyset == "" {
+		t.Fatal("no keyset candidate query ran")
 	}
-	name, text := p.prepared(t, regexp.MustCompile(`(?s)"?purge_items"?.*"?deleted_at"? < \$1.*LIMIT`))
-	cutoff := time.Now().UTC().Add(-30 * 24 * time.Hour).Format("'2006-01-02 15:04:05.999999Z07:00'")
-	args := map[string]string{"timestamp with time zone": cutoff, "bigint": "1000", "integer": "1000"}
-	checkPlan(t, text, p.explain(t, name, args), "purge_items", "idx_purge_items_deleted_at")
+	if err := p.d.Exec("PREPARE purge_keyset AS " + keyset); err != nil {
+		t.Fatal(err)
+	}
+	checkPlan(t, keyset, p.explain(t, "purge_keyset", args), "purge_items", "idx_purge_items_deleted_at")
 }

@@ -16,8 +16,12 @@ import (
 // are either 50+ days old (expired) or an hour old (kept).
 const purgeRetention = 30 * 24 * time.Hour
 
-// purgeBatchSize is the batch size of the batched purge.
-const purgeBatchSize = 1000
+// purgeBatchSize is the batch size of the batched purge: the default
+// (PurgeOptions.BatchSize 0 means 1000).
+const purgeBatchSize = softdelete.DefaultPurgeBatchSize
+
+// purgeBatchTime is the PurgeOptions.BatchTime of the batch-time purge.
+const purgeBatchTime = 20 * time.Millisecond
 
 // PurgeResult is one purge run.
 type PurgeResult struct {
@@ -92,9 +96,23 @@ func (fx *PurgeFixture) Seed() error {
 	)
 }
 
-// Batched purges with softdelete.Purge in batches of purgeBatchSize, timing
-// each batch from the previous OnBatch call.
-func (fx *PurgeFixture) Batched() (PurgeResult, error) {
+// Run purges a fresh seed with impl: ImplBatched (softdelete.Purge with its
+// default options), ImplBatchTime (BatchTime purgeBatchTime) or ImplSingle
+// (one DELETE).
+func (fx *PurgeFixture) Run(impl string) (PurgeResult, error) {
+	switch impl {
+	case ImplBatched:
+		return fx.Batched(softdelete.PurgeOptions{})
+	case ImplBatchTime:
+		return fx.Batched(softdelete.PurgeOptions{BatchTime: purgeBatchTime})
+	}
+	return fx.Single()
+}
+
+// Batched purges with softdelete.Purge (opts, with the benchmark's
+// retention and progress callback), timing each batch from the previous
+// OnBatch call.
+func (fx *PurgeFixture) Batched(opts softdelete.PurgeOptions) (PurgeResult, error) {
 	var r PurgeResult
 	ctx, cancel := context.Background(), context.CancelFunc(func() {})
 	if fx.Budget > 0 {
@@ -103,16 +121,14 @@ func (fx *PurgeFixture) Batched() (PurgeResult, error) {
 	defer cancel()
 	start := time.Now()
 	last := start
-	n, err := softdelete.Purge(ctx, fx.gorm, &PurgeItem{}, softdelete.PurgeOptions{
-		OlderThan: purgeRetention,
-		BatchSize: purgeBatchSize,
-		OnBatch: func(softdelete.PurgeProgress) {
-			now := time.Now()
-			r.Slowest = max(r.Slowest, now.Sub(last))
-			r.Batches++
-			last = now
-		},
-	})
+	opts.OlderThan = purgeRetention
+	opts.OnBatch = func(softdelete.PurgeProgress) {
+		now := time.Now()
+		r.Slowest = max(r.Slowest, now.Sub(last))
+		r.Batches++
+		last = now
+	}
+	n, err := softdelete.Purge(ctx, fx.gorm, &PurgeItem{}, opts)
 	r.Elapsed, r.Rows = time.Since(start), n
 	if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
 		r.Partial, err = true, nil
@@ -145,10 +161,7 @@ func (fx *PurgeFixture) check(r PurgeResult, err error) error {
 // body: each iteration re-seeds (untimed) and purges. Metrics: rows/s and
 // the slowest batch in ms.
 func PurgeCase(fx *PurgeFixture, impl string) Case {
-	run := fx.Single
-	if impl == ImplBatched {
-		run = fx.Batched
-	}
+	run := func() (PurgeResult, error) { return fx.Run(impl) }
 	return Case{Impl: impl, Run: func(b *testing.B) error {
 		var rows int64
 		var elapsed, slowest time.Duration

@@ -69,6 +69,7 @@ type Report struct {
 	Machine     Machine
 	Groups      []GroupResult
 	Purges      []PurgeRuns
+	PurgeGrowth []PurgeRuns // PostgreSQL, one entry per size of Scale.PurgeGrowthPG
 	Elapsed     time.Duration
 	Errors      []error
 	Notes       []string
@@ -167,22 +168,56 @@ func (r *Report) Headlines() []Headline {
 		}
 		le(name, r.ratio(fmt.Sprintf("cascade %s/%d", t, size), ImplPlugin, ImplHandwritten, NsPerOp), 1.2, note)
 	}
-	for _, pr := range r.Purges {
-		tn := "pg"
-		if pr.Target != Postgres {
-			tn = "sqlite"
-		}
-		v := pr.PurgeRatio()
-		add("purge_"+tn+"_batched_vs_single", v, "≥ 0.30", v >= 0.3, fmt.Sprintf("%s, %d rows, rows/s ratio", pr.Target, pr.Rows))
-		ms := float64(pr.SlowestBatch().Microseconds()) / 1e3
-		add("purge_"+tn+"_slowest_batch_ms", ms, "≤ 50", ms <= 50, "")
-	}
+	hs = append(hs, r.purgeHeadlines()...)
 	for _, t := range []Target{SQLiteMem, Postgres} {
 		tn := "pg"
 		if t != Postgres {
 			tn = "sqlite"
 		}
 		add("upsert_"+tn+"_plugin_vs_handwritten", r.ratio("upsert/"+string(t), ImplPlugin, ImplHandwritten, NsPerOp), "", true, "")
+	}
+	return hs
+}
+
+// purgeHeadlines are the purge targets of issue 14: PostgreSQL default
+// options ≥ 0.4× one DELETE and BatchTime 20ms ≥ 0.8×, slowest batch ≤ 25 ms
+// in both; SQLite default ≥ 0.7×; rows/s flat with table size.
+func (r *Report) purgeHeadlines() []Headline {
+	var hs []Headline
+	add := func(name string, v float64, target string, met bool, note string) {
+		hs = append(hs, Headline{Name: name, Value: v, Target: target, Met: met && !math.IsNaN(v), Note: note})
+	}
+	for _, pr := range r.Purges {
+		tn, least := "pg", 0.4
+		if pr.Target != Postgres {
+			tn, least = "sqlite", 0.7
+		}
+		note := fmt.Sprintf("%s, %d rows, rows/s ratio", pr.Target, pr.Rows)
+		v := pr.PurgeRatio()
+		add("purge_"+tn+"_batched_vs_single", v, fmt.Sprintf("≥ %.2f", least), v >= least, note+", default options")
+		ms := float64(pr.SlowestBatch().Microseconds()) / 1e3
+		add("purge_"+tn+"_slowest_batch_ms", ms, "≤ 25", ms <= 25, "default options")
+		v = pr.RatioOf(ImplBatchTime)
+		target, met := "", true
+		if pr.Target == Postgres {
+			target, met = "≥ 0.80", v >= 0.8
+		}
+		add("purge_"+tn+"_batchtime_vs_single", v, target, met, fmt.Sprintf("%s, BatchTime %s", note, purgeBatchTime))
+		ms = float64(pr.SlowestOf(ImplBatchTime).Microseconds()) / 1e3
+		target, met = "", true
+		if pr.Target == Postgres {
+			target, met = "≤ 25", ms <= 25
+		}
+		add("purge_"+tn+"_batchtime_slowest_batch_ms", ms, target, met, "")
+	}
+	if g := r.PurgeGrowth; len(g) > 0 {
+		for _, pr := range g {
+			add(fmt.Sprintf("purge_pg_rows_per_s_%d", pr.Rows), medianOf(pr.Batched, PurgeResult.RowsPerSec), "", true, "default options")
+		}
+		first, last := g[0], g[len(g)-1]
+		v := medianOf(last.Batched, PurgeResult.RowsPerSec) / medianOf(first.Batched, PurgeResult.RowsPerSec)
+		add("purge_pg_growth_largest_vs_smallest", v, "≥ 0.80", v >= 0.8,
+			fmt.Sprintf("rows/s at %d rows over rows/s at %d rows: flat, not falling with size", last.Rows, first.Rows))
 	}
 	return hs
 }
@@ -277,8 +312,8 @@ func (r *Report) Markdown() string {
 	fmt.Fprintf(&b, "Machine: %s, %d cores; %s; %s; SQLite %s; PostgreSQL %s (harness cluster: fsync=off, synchronous_commit=off, loopback TCP). "+
 		"Load average (1/5/15 min) at start → end: %s (other work shared the machine).\n\n",
 		m.CPU, m.Cores, m.Go, m.OS, m.SQLite, m.Postgres, m.Load)
-	fmt.Fprintf(&b, "Data: e2e tables of %d rows each; cascade sizes %v posts (×3 comments); purge %d rows (PostgreSQL) / %d (SQLite), 80%% due; upsert %d live slugs with 2 tombstones each.\n\n",
-		r.Scale.ItemRows, r.Scale.CascadeSizes, r.Scale.PurgeRowsPG, r.Scale.PurgeRowsLite, r.Scale.UpsertRows)
+	fmt.Fprintf(&b, "Data: e2e tables of %d rows each; cascade sizes %v posts (×3 comments); purge %d rows (PostgreSQL) / %d (SQLite), 80%% due, cost growth at %v rows (PostgreSQL); upsert %d live slugs with 2 tombstones each.\n\n",
+		r.Scale.ItemRows, r.Scale.CascadeSizes, r.Scale.PurgeRowsPG, r.Scale.PurgeRowsLite, r.Scale.PurgeGrowthPG, r.Scale.UpsertRows)
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "Note: %s\n\n", n)
 	}
@@ -383,34 +418,42 @@ func (r *Report) purgeSection(b *strings.Builder) {
 	if len(r.Purges) == 0 {
 		return
 	}
-	fmt.Fprintf(b, "\n#### purge\n\nsoftdelete.Purge (BatchSize %d, one transaction per batch) vs one `DELETE ... WHERE deleted_at < cutoff`; "+
-		"the table is re-seeded before every run (untimed). Slowest batch: longest gap between OnBatch calls (first: from the call).\n\n", purgeBatchSize)
+	fmt.Fprintf(b, "\n#### purge\n\nsoftdelete.Purge with its default options (`batched`: BatchSize %d) and with `BatchTime: %s` "+
+		"(`batchtime`) vs one `DELETE ... WHERE deleted_at < cutoff` (`single`), interleaved; the table is re-seeded before every run "+
+		"(untimed). Slowest batch: longest gap between OnBatch calls (first: from the call).\n\n", purgeBatchSize, purgeBatchTime)
 	if r.Scale.PurgeBudget > 0 {
 		fmt.Fprintf(b, "Each batched run is capped at %s (cancelled through its context); a capped run's rows/s and batches cover the part that ran.\n\n", r.Scale.PurgeBudget)
 	}
 	fmt.Fprintf(b, "%d rounds per target.\n\n", r.PurgeRounds)
-	b.WriteString("| target | rows (due) | impl | median time | median rows/s | slowest batch (all runs) | batches | capped runs | batched/single rows/s |\n|---|---:|---|---:|---:|---:|---:|---:|---:|\n")
-	for _, pr := range r.Purges {
+	purgeTable(b, r.Purges, purgeImpls)
+	if len(r.PurgeGrowth) > 0 {
+		b.WriteString("\nCost growth with table size (PostgreSQL, default options vs one DELETE, same data at each size):\n\n")
+		purgeTable(b, r.PurgeGrowth, []string{ImplBatched, ImplSingle})
+	}
+}
+
+// purgeTable renders purge runs, one line per implementation.
+func purgeTable(b *strings.Builder, purges []PurgeRuns, impls []string) {
+	b.WriteString("| target | rows (due) | impl | median time | median rows/s | slowest batch (all runs) | batches | capped runs | impl/single rows/s |\n|---|---:|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, pr := range purges {
 		if pr.Err != nil {
 			fmt.Fprintf(b, "| %s | %d | error: %s | | | | | |\n", pr.Target, pr.Rows, strings.ReplaceAll(pr.Err.Error(), "\n", " "))
 			continue
 		}
-		for _, impl := range []string{ImplBatched, ImplSingle} {
-			runs, ratio := pr.Batched, formatValue(pr.PurgeRatio())
+		for _, impl := range impls {
+			runs, ratio := *pr.runs(impl), formatValue(pr.RatioOf(impl))
 			if impl == ImplSingle {
-				runs, ratio = pr.Single, ""
+				ratio = ""
 			}
-			var slowest time.Duration
 			capped := 0
 			for _, x := range runs {
-				slowest = max(slowest, x.Slowest)
 				if x.Partial {
 					capped++
 				}
 			}
 			fmt.Fprintf(b, "| %s | %d (%d) | %s | %s | %.0f | %s | %.0f | %d | %s |\n", pr.Target, pr.Rows, int64(pr.Rows)/10*8, impl,
 				FormatNs(medianOf(runs, func(x PurgeResult) float64 { return float64(x.Elapsed) })),
-				medianOf(runs, PurgeResult.RowsPerSec), FormatNs(float64(slowest)),
+				medianOf(runs, PurgeResult.RowsPerSec), FormatNs(float64(pr.SlowestOf(impl))),
 				medianOf(runs, func(x PurgeResult) float64 { return float64(x.Batches) }), capped, ratio)
 		}
 	}

@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -166,45 +167,81 @@ func RunGroup(g Group, rounds int, progress io.Writer) GroupResult {
 
 // PurgeRuns are the interleaved runs of the purge benchmark on one target.
 type PurgeRuns struct {
-	Target  Target
-	Rows    int
-	Batched []PurgeResult
-	Single  []PurgeResult
-	Err     error
+	Target     Target
+	Rows       int
+	Batched    []PurgeResult // softdelete.Purge, default options
+	BatchTimed []PurgeResult // softdelete.Purge, BatchTime purgeBatchTime
+	Single     []PurgeResult // one DELETE
+	Err        error
 }
 
-// RunPurge re-seeds and purges rounds times per implementation, batched
-// and single alternating (the order flips every round).
+// purgeImpls are the purge implementations in round order.
+var purgeImpls = []string{ImplBatched, ImplBatchTime, ImplSingle}
+
+// runs returns the runs of impl.
+func (pr *PurgeRuns) runs(impl string) *[]PurgeResult {
+	switch impl {
+	case ImplBatched:
+		return &pr.Batched
+	case ImplBatchTime:
+		return &pr.BatchTimed
+	}
+	return &pr.Single
+}
+
+// RunPurge re-seeds and purges rounds times per implementation, the three
+// interleaved (the order flips every round), on the fixture's current Rows.
 func RunPurge(fx *PurgeFixture, rounds int, progress io.Writer) PurgeRuns {
+	return runPurge(fx, rounds, purgeImpls, progress)
+}
+
+// runPurge is RunPurge over the given implementations.
+func runPurge(fx *PurgeFixture, rounds int, impls []string, progress io.Writer) PurgeRuns {
 	pr := PurgeRuns{Target: fx.Target, Rows: fx.Rows}
 	start := time.Now()
 	for round := 0; round < rounds && pr.Err == nil; round++ {
-		impls := []string{ImplBatched, ImplSingle}
+		order := slices.Clone(impls)
 		if round%2 == 1 {
-			impls[0], impls[1] = impls[1], impls[0]
+			slices.Reverse(order)
 		}
-		for _, impl := range impls {
+		for _, impl := range order {
 			if err := fx.Seed(); err != nil {
 				pr.Err = err
 				break
 			}
-			run, dst := fx.Single, &pr.Single
-			if impl == ImplBatched {
-				run, dst = fx.Batched, &pr.Batched
-			}
-			r, err := run()
+			r, err := fx.Run(impl)
 			if err != nil {
-				pr.Err = fmt.Errorf("purge %s %s: %w", fx.Target, impl, err)
+				pr.Err = fmt.Errorf("purge %s %d rows %s: %w", fx.Target, fx.Rows, impl, err)
 				break
 			}
+			dst := pr.runs(impl)
 			*dst = append(*dst, r)
 		}
 	}
 	if progress != nil {
-		fmt.Fprintf(progress, "  %-40s %6.1fs  batched=%.0f rows/s  single=%.0f rows/s\n", "purge/"+string(fx.Target),
-			time.Since(start).Seconds(), medianOf(pr.Batched, PurgeResult.RowsPerSec), medianOf(pr.Single, PurgeResult.RowsPerSec))
+		fmt.Fprintf(progress, "  %-40s %6.1fs", fmt.Sprintf("purge/%s/%d", fx.Target, fx.Rows), time.Since(start).Seconds())
+		for _, impl := range impls {
+			fmt.Fprintf(progress, "  %s=%.0f rows/s", impl, medianOf(*pr.runs(impl), PurgeResult.RowsPerSec))
+		}
+		fmt.Fprintln(progress)
 	}
 	return pr
+}
+
+// RunPurgeGrowth runs the default purge and the single DELETE at each size
+// (rounds times each, interleaved), for the cost growth with table size.
+func RunPurgeGrowth(fx *PurgeFixture, sizes []int, rounds int, progress io.Writer) []PurgeRuns {
+	defer func(rows int) { fx.Rows = rows }(fx.Rows)
+	var out []PurgeRuns
+	for _, n := range sizes {
+		fx.Rows = n
+		pr := runPurge(fx, rounds, []string{ImplBatched, ImplSingle}, progress)
+		out = append(out, pr)
+		if pr.Err != nil {
+			break
+		}
+	}
+	return out
 }
 
 // medianOf is the median of f over runs.
@@ -216,22 +253,31 @@ func medianOf(runs []PurgeResult, f func(PurgeResult) float64) float64 {
 	return median(xs)
 }
 
-// PurgeRatio is the median over rounds of batched rows/s over single rows/s.
-func (pr PurgeRuns) PurgeRatio() float64 {
-	n := min(len(pr.Batched), len(pr.Single))
+// PurgeRatio is the median over rounds of the default purge's rows/s over
+// the single DELETE's.
+func (pr PurgeRuns) PurgeRatio() float64 { return pr.RatioOf(ImplBatched) }
+
+// RatioOf is the median over rounds of impl's rows/s over the single
+// DELETE's, paired by round.
+func (pr PurgeRuns) RatioOf(impl string) float64 {
+	runs := *pr.runs(impl)
+	n := min(len(runs), len(pr.Single))
 	var xs []float64
 	for i := 0; i < n; i++ {
 		if s := pr.Single[i].RowsPerSec(); s > 0 {
-			xs = append(xs, pr.Batched[i].RowsPerSec()/s)
+			xs = append(xs, runs[i].RowsPerSec()/s)
 		}
 	}
 	return median(xs)
 }
 
-// SlowestBatch is the slowest batch over every batched run.
-func (pr PurgeRuns) SlowestBatch() time.Duration {
+// SlowestBatch is the slowest batch over every default-options run.
+func (pr PurgeRuns) SlowestBatch() time.Duration { return pr.SlowestOf(ImplBatched) }
+
+// SlowestOf is the slowest batch over every run of impl.
+func (pr PurgeRuns) SlowestOf(impl string) time.Duration {
 	var d time.Duration
-	for _, r := range pr.Batched {
+	for _, r := range *pr.runs(impl) {
 		d = max(d, r.Slowest)
 	}
 	return d

@@ -164,6 +164,15 @@ func run(quick bool, rounds int, benchtime, readme, only string) int {
 			rep.Errors = append(rep.Errors, pr.Err)
 		}
 		rep.Purges = append(rep.Purges, pr)
+		if t == bench.Postgres && pr.Err == nil {
+			// cost growth with table size: one round per size keeps the 5M-row seed affordable
+			rep.PurgeGrowth = bench.RunPurgeGrowth(fx, scale.PurgeGrowthPG, 1, progress)
+			for _, g := range rep.PurgeGrowth {
+				if g.Err != nil {
+					rep.Errors = append(rep.Errors, g.Err)
+				}
+			}
+		}
 	}
 	rep.Elapsed = time.Since(start)
 	rep.Machine.Load += " → " + bench.LoadAvg()
