@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -22,7 +23,7 @@ import (
 // authenticate.
 type APIKey struct {
 	softdelete.Model
-	Key    string
+	Token  string
 	UserID uint
 }
 
@@ -57,15 +58,15 @@ func (l *leakLog) tables() []string {
 }
 
 // eachLeakDB runs fn on every database with the detector on (strict or
-// not), api_keys migrated with one live key "live" and one deleted "gone".
+// not), api_keys migrated with one live token "live" and one deleted "gone".
 // Migrating and seeding must report nothing.
 func eachLeakDB(t *testing.T, strict bool, fn func(t *testing.T, e *env, got *leakLog)) {
 	got := &leakLog{}
 	opt := softdelete.WithLeakDetector(softdelete.LeakConfig{Strict: strict, Report: got.report})
 	eachDBWith(t, setup{opts: []softdelete.Option{opt}}, func(t *testing.T, e *env) {
 		require.NoError(t, softdelete.AutoMigrate(e.db, &APIKey{}))
-		require.NoError(t, e.db.Create(&[]APIKey{{Key: "live"}, {Key: "gone"}}).Error)
-		require.NoError(t, e.db.Where("key = ?", "gone").Delete(&APIKey{}).Error)
+		require.NoError(t, e.db.Create(&[]APIKey{{Token: "live"}, {Token: "gone"}}).Error)
+		require.NoError(t, e.db.Where("token = ?", "gone").Delete(&APIKey{}).Error)
 		require.Empty(t, got.take(), "migrations, writes and deletes of the plugin and GORM are not leaks")
 		fn(t, e, got)
 	})
@@ -81,7 +82,7 @@ func TestLeakDetectorCatchesRawStatements(t *testing.T) {
 	eachLeakDB(t, false, func(t *testing.T, e *env, got *leakLog) {
 		var keys []APIKey
 		site := nextLine()
-		require.NoError(t, e.db.Raw("SELECT * FROM api_keys WHERE key = ?", "gone").Scan(&keys).Error)
+		require.NoError(t, e.db.Raw("SELECT * FROM api_keys WHERE token = ?", "gone").Scan(&keys).Error)
 		require.Len(t, keys, 1, "the statement ran: not strict")
 		leaks := got.take()
 		require.Len(t, leaks, 1)
@@ -91,7 +92,7 @@ func TestLeakDetectorCatchesRawStatements(t *testing.T) {
 		assert.Equal(t, site, l.Caller, "the call site is the test's line")
 		assert.False(t, l.Write)
 		assert.False(t, l.Join)
-		assert.Contains(t, l.SQL, "SELECT * FROM api_keys WHERE key = ")
+		assert.Contains(t, l.SQL, "SELECT * FROM api_keys WHERE token = ")
 
 		cases := []struct {
 			name string
@@ -109,10 +110,10 @@ func TestLeakDetectorCatchesRawStatements(t *testing.T) {
 				var n int
 				return e.db.Raw("SELECT count(*) FROM api_keys").Row().Scan(&n)
 			}},
-			{"Exec UPDATE", func() error { return e.db.Exec("UPDATE api_keys SET key = key WHERE id = ?", 1).Error }},
+			{"Exec UPDATE", func() error { return e.db.Exec("UPDATE api_keys SET token = token WHERE id = ?", 1).Error }},
 			{"Exec DELETE", func() error { return e.db.Exec("DELETE FROM api_keys WHERE id = ?", -1).Error }},
 			{"Exec INSERT SELECT", func() error {
-				return e.db.Exec("INSERT INTO api_keys (key, user_id) SELECT key, user_id FROM api_keys WHERE id = -1").Error
+				return e.db.Exec("INSERT INTO api_keys (token, user_id) SELECT token, user_id FROM api_keys WHERE id = -1").Error
 			}},
 			{"generics Raw", func() error {
 				_, err := gorm.G[APIKey](e.db).Raw("SELECT * FROM api_keys").Find(context.Background())
@@ -130,28 +131,29 @@ func TestLeakDetectorCatchesRawStatements(t *testing.T) {
 
 func TestLeakDetectorWritesAreFlaggedAsWrites(t *testing.T) {
 	eachLeakDB(t, false, func(t *testing.T, e *env, got *leakLog) {
-		require.NoError(t, e.db.Exec("UPDATE api_keys SET key = ? WHERE key = ?", "gone2", "gone").Error)
+		require.NoError(t, e.db.Exec("UPDATE api_keys SET token = ? WHERE token = ?", "gone2", "gone").Error)
 		leaks := got.take()
 		require.Len(t, leaks, 1)
 		assert.True(t, leaks[0].Write, "a raw UPDATE without the predicate touches tombstones")
-		assert.Equal(t, int64(1), e.count(t, "SELECT count(*) FROM api_keys WHERE key = 'gone2' AND deleted_at IS NOT NULL"),
+		assert.Equal(t, int64(1), e.count(t, "SELECT count(*) FROM api_keys WHERE token = 'gone2' AND deleted_at IS NOT NULL"),
 			"not strict: the statement ran (and rewrote a tombstone)")
 	})
 }
 
 func TestLeakDetectorSilentOnFilteredStatements(t *testing.T) {
 	eachLeakDB(t, true, func(t *testing.T, e *env, got *leakLog) {
+		q := func(name string) string { return e.db.Statement.Quote(name) }
 		stmts := []string{
-			"SELECT * FROM api_keys WHERE key = ? AND deleted_at IS NULL",
-			"SELECT * FROM api_keys WHERE deleted_at IS NULL AND key = ?",
-			"SELECT * FROM api_keys k WHERE k.key = ? AND k.deleted_at IS NULL",
-			`SELECT * FROM "api_keys" WHERE "key" = ? AND "api_keys"."deleted_at" IS NULL`,
-			"SELECT * FROM api_keys WHERE key = ? AND deleted_at IS NOT NULL",
-			"SELECT * FROM api_keys WHERE (key = ? OR key = 'x') AND (deleted_at IS NULL)",
-			"WITH live AS (SELECT * FROM api_keys WHERE deleted_at IS NULL) SELECT * FROM live WHERE key = ?",
-			"UPDATE api_keys SET key = key WHERE key = ? AND deleted_at IS NULL",
-			"DELETE FROM api_keys WHERE key = ? AND deleted_at IS NOT NULL AND deleted_at < '2000-01-01'",
-			"INSERT INTO api_keys (key, user_id, created_at, updated_at) VALUES (?, 0, '2026-01-01', '2026-01-01')",
+			"SELECT * FROM api_keys WHERE token = ? AND deleted_at IS NULL",
+			"SELECT * FROM api_keys WHERE deleted_at IS NULL AND token = ?",
+			"SELECT * FROM api_keys k WHERE k.token = ? AND k.deleted_at IS NULL",
+			"SELECT * FROM " + q("api_keys") + " WHERE " + q("token") + " = ? AND " + q("api_keys") + "." + q("deleted_at") + " IS NULL",
+			"SELECT * FROM api_keys WHERE token = ? AND deleted_at IS NOT NULL",
+			"SELECT * FROM api_keys WHERE (token = ? OR token = 'x') AND (deleted_at IS NULL)",
+			"WITH live AS (SELECT * FROM api_keys WHERE deleted_at IS NULL) SELECT * FROM live WHERE token = ?",
+			"UPDATE api_keys SET token = token WHERE token = ? AND deleted_at IS NULL",
+			"DELETE FROM api_keys WHERE token = ? AND deleted_at IS NOT NULL AND deleted_at < '2000-01-01'",
+			"INSERT INTO api_keys (token, user_id, created_at, updated_at) VALUES (?, 0, '2026-01-01', '2026-01-01')",
 		}
 		for _, s := range stmts {
 			assert.NoError(t, closeRows(e.db.Raw(s, "zz").Rows()), s)
@@ -268,7 +270,8 @@ func TestLeakDetectorJoinStrings(t *testing.T) {
 				return db.Joins("JOIN posts p ON p.author_id = authors.id").Where("p.deleted_at IS NULL").Or("p.views > 0")
 			}, []string{"posts"}},
 			{"quoted", func(db *gorm.DB) *gorm.DB {
-				return db.Joins(`JOIN "posts" AS "p" ON "p"."author_id" = "authors"."id" AND "p"."deleted_at" IS NULL`)
+				q := db.Statement.Quote
+				return db.Joins("JOIN " + q("posts") + " AS " + q("p") + " ON " + q("p.author_id") + " = " + q("authors.id") + " AND " + q("p.deleted_at") + " IS NULL")
 			}, nil},
 			{"predicate in a comment", func(db *gorm.DB) *gorm.DB {
 				return db.Joins("JOIN posts p ON p.author_id = authors.id /* AND p.deleted_at IS NULL */")
@@ -298,33 +301,45 @@ func TestLeakDetectorJoinStrings(t *testing.T) {
 func TestLeakDetectorTraps(t *testing.T) {
 	eachLeakDB(t, false, func(t *testing.T, e *env, got *leakLog) {
 		schema := "main"
-		if e.name == "postgres" {
+		switch e.name {
+		case "postgres":
 			require.NoError(t, e.db.Raw("SELECT current_schema()").Scan(&schema).Error)
+		case "mysql":
+			require.NoError(t, e.db.Raw("SELECT DATABASE()").Scan(&schema).Error)
 		}
 		cases := []struct {
 			name string
 			sql  string
 			leak bool
+			only string // the databases that read this SQL ("": all)
 		}{
-			{"predicate inside a string literal", "SELECT * FROM api_keys WHERE key <> 'x AND deleted_at IS NULL'", true},
-			{"predicate inside a doubled-quote literal", "SELECT * FROM api_keys WHERE key <> 'it''s AND deleted_at IS NULL'", true},
-			{"predicate inside a line comment", "SELECT * FROM api_keys WHERE key <> 'x' -- AND deleted_at IS NULL", true},
-			{"predicate inside a block comment", "SELECT * FROM api_keys WHERE key <> 'x' /* AND deleted_at IS NULL */", true},
-			{"predicate under OR", "SELECT * FROM api_keys WHERE key = 'live' OR deleted_at IS NULL", true},
-			{"table name inside a literal", "SELECT 'FROM api_keys' AS x", false},
-			{"table name inside a comment", "SELECT 1 AS x -- FROM api_keys", false},
-			{"double-quoted table", `SELECT * FROM "api_keys"`, true},
-			{"backquoted table", "SELECT * FROM `api_keys`", e.name == "sqlite"},
-			{"bracketed table", "SELECT * FROM [api_keys]", e.name == "sqlite"},
-			{"schema-qualified", "SELECT * FROM " + schema + ".api_keys", true},
-			{"schema-qualified guarded", "SELECT * FROM " + schema + ".api_keys k WHERE k.deleted_at IS NULL", false},
-			{"subquery", "SELECT * FROM tags WHERE id IN (SELECT user_id FROM api_keys)", true},
-			{"guarded subquery", "SELECT * FROM tags WHERE id IN (SELECT user_id FROM api_keys WHERE deleted_at IS NULL)", false},
-			{"CTE", "WITH k AS (SELECT * FROM api_keys) SELECT * FROM k", true},
-			{"guarded CTE", "WITH k AS (SELECT * FROM api_keys WHERE deleted_at IS NULL) SELECT * FROM k", false},
+			{"predicate inside a string literal", "SELECT * FROM api_keys WHERE token <> 'x AND deleted_at IS NULL'", true, ""},
+			{"predicate inside a doubled-quote literal", "SELECT * FROM api_keys WHERE token <> 'it''s AND deleted_at IS NULL'", true, ""},
+			{"predicate inside a line comment", "SELECT * FROM api_keys WHERE token <> 'x' -- AND deleted_at IS NULL", true, ""},
+			{"predicate inside a block comment", "SELECT * FROM api_keys WHERE token <> 'x' /* AND deleted_at IS NULL */", true, ""},
+			{"predicate under OR", "SELECT * FROM api_keys WHERE token = 'live' OR deleted_at IS NULL", true, ""},
+			{"table name inside a literal", "SELECT 'FROM api_keys' AS x", false, ""},
+			{"table name inside a comment", "SELECT 1 AS x -- FROM api_keys", false, ""},
+			{"double-quoted table", `SELECT * FROM "api_keys"`, true, "sqlite postgres"},
+			{"double-quoted string", `SELECT * FROM api_keys WHERE token <> "x AND deleted_at IS NULL"`, true, "mysql"},
+			{"backslash-escaped string", `SELECT * FROM api_keys WHERE token <> 'x\' AND deleted_at IS NULL'`, true, "mysql"},
+			{"hash comment", "SELECT * FROM api_keys WHERE token <> 'x' # AND deleted_at IS NULL", true, "mysql"},
+			{"dollar-quoted string", "SELECT * FROM api_keys WHERE token <> $$x' AND deleted_at IS NULL$$", true, "postgres"},
+			{"E string", `SELECT * FROM api_keys WHERE token <> E'x\' AND deleted_at IS NULL'`, true, "postgres"},
+			{"a backslash ends a standard string", `SELECT * FROM api_keys WHERE token <> 'x\' AND deleted_at IS NULL`, false, "sqlite postgres"},
+			{"backquoted table", "SELECT * FROM `api_keys`", true, "sqlite mysql"},
+			{"backquoted predicate", "SELECT * FROM `api_keys` AS `k` WHERE `k`.`deleted_at` IS NULL", false, "sqlite mysql"},
+			{"bracketed table", "SELECT * FROM [api_keys]", true, "sqlite"},
+			{"bracketed predicate", "SELECT * FROM [api_keys] WHERE [api_keys].[deleted_at] IS NULL", false, "sqlite"},
+			{"schema-qualified", "SELECT * FROM " + schema + ".api_keys", true, ""},
+			{"schema-qualified guarded", "SELECT * FROM " + schema + ".api_keys k WHERE k.deleted_at IS NULL", false, ""},
+			{"subquery", "SELECT * FROM tags WHERE id IN (SELECT user_id FROM api_keys)", true, ""},
+			{"guarded subquery", "SELECT * FROM tags WHERE id IN (SELECT user_id FROM api_keys WHERE deleted_at IS NULL)", false, ""},
+			{"CTE", "WITH k AS (SELECT * FROM api_keys) SELECT * FROM k", true, ""},
+			{"guarded CTE", "WITH k AS (SELECT * FROM api_keys WHERE deleted_at IS NULL) SELECT * FROM k", false, ""},
 		}
 		for _, c := range cases {
-			if (strings.Contains(c.sql, "`") || strings.Contains(c.sql, "[")) && e.name != "sqlite" {
+			if c.only != "" && !slices.Contains(strings.Fields(c.only), e.name) {
 				continue // not SQL this database reads
 			}
 			t.Run(c.name, func(t *testing.T) {
@@ -344,7 +359,7 @@ func TestLeakDetectorTraps(t *testing.T) {
 func TestLeakDetectorStrictRunsNothing(t *testing.T) {
 	eachLeakDB(t, true, func(t *testing.T, e *env, got *leakLog) {
 		site := nextLine()
-		err := e.db.Exec("UPDATE api_keys SET key = ? WHERE key = ?", "revived", "gone").Error
+		err := e.db.Exec("UPDATE api_keys SET token = ? WHERE token = ?", "revived", "gone").Error
 		require.ErrorIs(t, err, softdelete.ErrSoftDeleteLeak)
 		var leak *softdelete.LeakError
 		require.ErrorAs(t, err, &leak)
@@ -354,14 +369,14 @@ func TestLeakDetectorStrictRunsNothing(t *testing.T) {
 		assert.Len(t, leak.Leaks, 1)
 		assert.Contains(t, err.Error(), site)
 		assert.Len(t, got.take(), 1, "Report also hears of it in strict mode")
-		assert.Equal(t, int64(0), e.count(t, "SELECT count(*) FROM api_keys WHERE key = 'revived' AND deleted_at IS NOT NULL"))
+		assert.Equal(t, int64(0), e.count(t, "SELECT count(*) FROM api_keys WHERE token = 'revived' AND deleted_at IS NOT NULL"))
 
-		err = e.db.Exec("INSERT INTO api_keys (key, user_id) SELECT 'copy', user_id FROM api_keys").Error
+		err = e.db.Exec("INSERT INTO api_keys (token, user_id) SELECT 'copy', user_id FROM api_keys").Error
 		require.ErrorIs(t, err, softdelete.ErrSoftDeleteLeak)
-		assert.Equal(t, int64(0), e.count(t, "SELECT count(*) FROM api_keys WHERE key = 'copy' AND deleted_at IS NULL"))
+		assert.Equal(t, int64(0), e.count(t, "SELECT count(*) FROM api_keys WHERE token = 'copy' AND deleted_at IS NULL"))
 
 		var keys []APIKey
-		err = e.db.Raw("SELECT * FROM api_keys WHERE key = ?", "gone").Scan(&keys).Error
+		err = e.db.Raw("SELECT * FROM api_keys WHERE token = ?", "gone").Scan(&keys).Error
 		require.ErrorIs(t, err, softdelete.ErrSoftDeleteLeak)
 		assert.Empty(t, keys, "the query did not run")
 
