@@ -102,10 +102,11 @@ func (s *mariadbServer) makeBase() error {
 		return err
 	}
 	s.base = dir
-	if s.osUser != "mysql" {
-		return nil
+	err = os.Mkdir(s.tmpDir(), 0o700)
+	if err == nil && s.osUser == "mysql" {
+		err = errors.Join(chownTo("mysql", dir), chownTo("mysql", s.tmpDir()))
 	}
-	if err := chownTo("mysql", dir); err != nil {
+	if err != nil {
 		_ = os.RemoveAll(dir)
 		return err
 	}
@@ -129,6 +130,10 @@ func chownTo(name, dir string) error {
 func (s *mariadbServer) dataDir() string { return filepath.Join(s.base, "data") }
 func (s *mariadbServer) socket() string  { return filepath.Join(s.base, "mysqld.sock") }
 func (s *mariadbServer) logPath() string { return filepath.Join(s.base, "error.log") }
+
+// tmpDir holds the server's temporary tables: its own, so nothing that
+// cleans the system's temporary directory meanwhile removes them.
+func (s *mariadbServer) tmpDir() string { return filepath.Join(s.base, "tmp") }
 
 // userArgs is --user=NAME when running as root.
 func (s *mariadbServer) userArgs() []string {
@@ -177,7 +182,7 @@ func (s *mariadbServer) serverArgs() []string {
 	return append(args,
 		"--datadir="+s.dataDir(), "--socket="+s.socket(), "--port="+strconv.Itoa(s.port),
 		"--bind-address=127.0.0.1", "--pid-file="+filepath.Join(s.base, "mysqld.pid"),
-		"--log-error="+s.logPath(), "--skip-name-resolve", "--skip-log-bin",
+		"--log-error="+s.logPath(), "--tmpdir="+s.tmpDir(), "--skip-name-resolve", "--skip-log-bin",
 		"--character-set-server=utf8mb4", "--default-time-zone=+00:00",
 		"--max-connections=500", "--innodb-buffer-pool-size=128M",
 		"--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0", "--sync-binlog=0",
