@@ -239,3 +239,21 @@ func TestPurgeSweepCancelReleasesTheClaim(t *testing.T) {
 		assert.EqualValues(t, 3000, n+rest)
 	})
 }
+
+// TestPurgeInheritedTable: a PostgreSQL table with inheritance children
+// holds rows whose ctids are other heaps' addresses: Purge batches it by key,
+// and removes the due rows of the children too, as one DELETE would.
+func TestPurgeInheritedTable(t *testing.T) {
+	onPostgres(t, func(t *testing.T, e *env) {
+		purgeDB(t, e)
+		require.NoError(t, e.db.Exec("CREATE TABLE purge_events_2020 () INHERITS (purge_events)").Error)
+		e.seedFlat(t, flats[0], 20, 0, 3)
+		require.NoError(t, e.db.Exec(`INSERT INTO purge_events_2020 (id, name, deleted_at) SELECT 10000 + g, 'old', ? FROM generate_series(1, 2000) g`,
+			e.clock.Now().Add(-30*24*time.Hour)).Error)
+		n, err := softdelete.Purge(context.Background(), e.db, &PurgeEvent{}, softdelete.PurgeOptions{OlderThan: retention, BatchSize: 7})
+		require.NoError(t, err)
+		assert.EqualValues(t, 2020, n)
+		assert.EqualValues(t, 0, e.count(t, "SELECT count(*) FROM purge_events_2020"))
+		assert.EqualValues(t, 3, e.count(t, "SELECT count(*) FROM purge_events"))
+	})
+}

@@ -28,9 +28,9 @@ type Sweeper interface {
 	// are not due: they are left alone, as one DELETE would leave them.
 	Plan(db *gorm.DB, table string) (plan SweepPlan, ok bool, err error)
 	// Next returns the span starting at from that holds about n rows
-	// matching cond (PostgreSQL: about n rows of any kind, from the table's
-	// density; SQLite: exactly the next n matching rows), ending no later
-	// than limit.
+	// (PostgreSQL: the pages holding about n rows, from the table's density;
+	// SQLite: n rowids from the next row), ending no later than limit. cond
+	// is the predicate Delete will apply.
 	Next(db *gorm.DB, p SweepPlan, from, limit int64, n int, cond clause.Expression) (Span, error)
 	// Delete removes the rows of span that match cond (the retention
 	// predicate, repeated by the DELETE itself) and returns how many. It never
@@ -83,22 +83,26 @@ const pgLockWait = "1ms"
 type pgSweep struct{}
 
 // pgPlanQuery reads the server version, the block size, the table's size in
-// pages and the planner's density statistics.
+// pages, the planner's density statistics, and whether the rows live in this
+// one heap (an ordinary table without inheritance children or partitions).
 const pgPlanQuery = `SELECT current_setting('server_version_num')::int, current_setting('block_size')::int,
-  pg_relation_size(c.oid) / current_setting('block_size')::int, c.reltuples::float8, c.relpages
+  pg_relation_size(c.oid) / current_setting('block_size')::int, c.reltuples::float8, c.relpages,
+  c.relkind = 'r' AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhparent = c.oid)
 FROM pg_class c WHERE c.oid = ?::regclass`
 
 // Plan implements Sweeper.
 func (s pgSweep) Plan(db *gorm.DB, table string) (SweepPlan, bool, error) {
-	var version, block, relpages int64
-	var pages int64
+	var version, block, pages, relpages int64
 	var tuples float64
-	err := db.Raw(pgPlanQuery, postgres{}.QuoteTable(table)).Row().Scan(&version, &block, &pages, &tuples, &relpages)
+	var oneHeap bool
+	err := db.Raw(pgPlanQuery, postgres{}.QuoteTable(table)).Row().Scan(&version, &block, &pages, &tuples, &relpages, &oneHeap)
 	if err != nil {
 		return SweepPlan{}, false, fmt.Errorf("sweep plan of %s: %w", table, err)
 	}
-	if version < 140000 {
-		return SweepPlan{}, false, nil // no TID Range Scan: every batch would scan the table
+	if version < 140000 || !oneHeap {
+		// before 14 no TID Range Scan: every batch would scan the table; a
+		// partitioned or inherited table's rows have the ctids of other heaps
+		return SweepPlan{}, false, nil
 	}
 	// MaxHeapTuplesPerPage: (block - page header) / (aligned tuple header + line pointer)
 	slots := (block - 24) / 28
@@ -228,19 +232,20 @@ func (liteSweep) Plan(db *gorm.DB, table string) (SweepPlan, bool, error) {
 	return p, true, nil
 }
 
-// Next implements Sweeper: up to and including the rowid of the n-th
-// matching row at or after from.
-func (liteSweep) Next(db *gorm.DB, p SweepPlan, from, limit int64, n int, cond clause.Expression) (Span, error) {
-	var last sql.NullInt64
-	err := db.Raw("SELECT rowid FROM ? WHERE rowid >= ? AND rowid < ? AND ? ORDER BY rowid LIMIT 1 OFFSET ?",
-		clause.Table{Name: p.Table}, from, limit, cond, max(n-1, 0)).Row().Scan(&last)
+// Next implements Sweeper: n rowids from the first row at or after from
+// (a seek, so gaps in the rowid space cost nothing); with dense rowids
+// (INTEGER PRIMARY KEY) that is at most n rows.
+func (liteSweep) Next(db *gorm.DB, p SweepPlan, from, limit int64, n int, _ clause.Expression) (Span, error) {
+	var first sql.NullInt64
+	err := db.Raw("SELECT min(rowid) FROM ? WHERE rowid >= ? AND rowid < ?", clause.Table{Name: p.Table}, from, limit).
+		Row().Scan(&first)
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return Span{From: from, To: limit}, nil
 	case err != nil:
 		return Span{}, fmt.Errorf("sweep %s: %w", p.Table, err)
+	case !first.Valid:
+		return Span{From: from, To: limit}, nil
 	}
-	return Span{From: from, To: last.Int64 + 1}, nil
+	return Span{From: from, To: min(first.Int64+int64(n), limit)}, nil
 }
 
 // Delete implements Sweeper: DELETE of a rowid range (never DELETE ... LIMIT).
