@@ -182,7 +182,7 @@ func (c *checkup) fullUniqueFinding(ix dialect.Index) {
 // declaredIndexes reports declared partial indexes that are missing,
 // different, or invalid in the catalog.
 func (c *checkup) declaredIndexes() error {
-	if len(c.m.indexes) == 0 || !c.d.Features().Has(dialect.PartialIndexes) {
+	if f := c.d.Features(); len(c.m.indexes) == 0 || !f.Has(dialect.PartialIndexes) && !f.Has(dialect.GeneratedColumnIndexes) {
 		return nil
 	}
 	for i := range c.m.indexes {

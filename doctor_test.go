@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/gorm-softdelete/softdelete"
+	"github.com/gorm-softdelete/softdelete/internal/dialect"
 )
 
 // DocTimePtr means to be soft-deletable but uses *time.Time.
@@ -155,10 +156,11 @@ func TestCheckFullUniqueIndexes(t *testing.T) {
 		assert.Contains(t, fs[1].Why, "NULLs are distinct")
 		for _, f := range fs {
 			require.Len(t, f.SQL, 2)
-			assert.Contains(t, f.SQL[0], `IF NOT EXISTS "uidx_doc_users_email" ON "doc_users" ("email") WHERE "deleted_at" IS NULL`, "the declared index")
+			assert.Contains(t, f.SQL[0], "uidx_doc_users_email", "the declared index")
 			assert.Contains(t, f.SQL[1], "DROP INDEX")
 			execAll(t, e, f.SQL)
 		}
+		assert.Empty(t, indexDef(t, e, "legacy_email"))
 		assert.Empty(t, check(t, e, &DocUser{}))
 		u := DocUser{Email: "x"}
 		require.NoError(t, e.db.Create(&u).Error)
@@ -173,8 +175,10 @@ func TestCheckDeclaredIndexMissingOrInvalid(t *testing.T) {
 		fs := check(t, e, &DocUser{})
 		require.Equal(t, []softdelete.FindingKind{softdelete.FindingIndexMissing}, kinds(fs))
 		execAll(t, e, fs[0].SQL)
+		assert.Contains(t, indexDef(t, e, "uidx_doc_users_email"), livePredicate(e))
 		assert.Empty(t, check(t, e, &DocUser{}))
 
+		e.skipUnless(t, dialect.PartialIndexes, "the drift below is written as a partial index by hand")
 		require.NoError(t, e.db.Exec(`DROP INDEX uidx_doc_users_email`).Error)
 		require.NoError(t, e.db.Exec(`CREATE INDEX uidx_doc_users_email ON doc_users (email)`).Error)
 		fs = check(t, e, &DocUser{})
@@ -200,6 +204,10 @@ func TestCheckDeclaredIndexMissingOrInvalid(t *testing.T) {
 func TestCheckUnindexedCascadeForeignKeys(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {
 		fs := check(t, e, &Author{}, &Post{})
+		if e.name == "mysql" {
+			assert.Empty(t, fs, "InnoDB indexes every foreign key it creates")
+			return
+		}
 		require.Equal(t, []softdelete.FindingKind{softdelete.FindingUnindexedForeignKey, softdelete.FindingUnindexedForeignKey}, kinds(fs))
 		assert.Equal(t, "Author", fs[0].Model)
 		assert.Equal(t, "Posts", fs[0].Field)
@@ -242,13 +250,14 @@ func TestCheckStaleStatistics(t *testing.T) {
 		require.NoError(t, softdelete.AutoMigrate(e.db, &DocUser{}))
 		users := []DocUser{{Email: "a"}, {Email: "b"}, {Email: "c"}}
 		require.NoError(t, e.db.Create(&users).Error)
+		if e.name != "postgres" { // SQLite and MySQL keep no null fractions the doctor reads
+			require.NoError(t, e.db.Delete(&users[0]).Error)
+			assert.Empty(t, check(t, e, &DocUser{}))
+			return
+		}
 		require.NoError(t, e.db.Exec(`ANALYZE doc_users`).Error)
 		require.NoError(t, e.db.Delete(&users[0]).Error)
 		fs := check(t, e, &DocUser{})
-		if e.name != "postgres" { // SQLite keeps no null fractions
-			assert.Empty(t, fs)
-			return
-		}
 		require.Equal(t, []softdelete.FindingKind{softdelete.FindingStaleStatistics}, kinds(fs))
 		assert.Equal(t, []string{`ANALYZE "doc_users"`}, fs[0].SQL)
 		execAll(t, e, fs[0].SQL)

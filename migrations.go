@@ -122,18 +122,16 @@ func (m *Migration) Down() []string {
 // half-applied migration safe to run again. Like IndexSQL it does not touch
 // the database and validates tags as AutoMigrate does; a Replacement naming
 // no unique index of models, or with an empty Old, fails with
-// ErrInvalidMigration, and so does a database without partial indexes
-// (MySQL/MariaDB: AutoMigrate builds their live-only keys). See
+// ErrInvalidMigration. On MySQL/MariaDB each statement is the ALTER TABLE
+// that adds (or drops) the index with its generated column. See
 // docs/migrations.md.
 func MigrationSQL(db *gorm.DB, opts MigrationOptions, models ...any) (*Migration, error) {
 	plan, err := planIndexes(db, "MigrationSQL", models)
 	if err != nil {
 		return nil, err
 	}
-	if len(plan.indexes) > 0 && !plan.dialect.Features().Has(dialect.PartialIndexes) {
-		// MySQL/MariaDB build live-only keys from generated columns, which
-		// these statements do not describe.
-		return nil, fmt.Errorf("%w: %s has no partial indexes: use AutoMigrate (%w)",
+	if f := plan.dialect.Features(); len(plan.indexes) > 0 && !f.Has(dialect.PartialIndexes) && !f.Has(dialect.GeneratedColumnIndexes) {
+		return nil, fmt.Errorf("%w: %s has no live-only indexes (%w)",
 			ErrInvalidMigration, plan.dialect.Name(), errors.ErrUnsupported)
 	}
 	if err := checkReplacements(plan, opts.Replace); err != nil {

@@ -22,7 +22,7 @@ type Subscriber struct {
 type OldSubscriber struct {
 	softdelete.Model
 	Email string `gorm:"uniqueIndex"`
-	List  string
+	List  string `gorm:"size:191"` // MySQL: a key column needs a length
 }
 
 func (OldSubscriber) TableName() string { return "subscribers" }
@@ -60,7 +60,7 @@ func TestMigrationSQLConvertsUpDownUp(t *testing.T) {
 		require.Len(t, pairs, 2)
 		assert.Equal(t, m.Steps[1].Up, []string{pairs[0].Up, pairs[1].Up})
 		assert.Equal(t, m.Steps[1].Down, []string{pairs[1].Down, pairs[0].Down})
-		assert.Contains(t, pairs[0].Down, `"uidx_subscribers_email"`, "the create is undone by the drop")
+		assert.Contains(t, pairs[0].Down, "uidx_subscribers_email", "the create is undone by the drop")
 
 		execAll(t, e, m.Up())
 		assert.Contains(t, indexDef(t, e, "uidx_subscribers_email"), livePredicate(e))
@@ -111,9 +111,9 @@ func TestMigrationSQLMatchesIndexSQL(t *testing.T) {
 		require.Len(t, m.Steps, len(create))
 		assert.False(t, m.NoTransaction)
 		for i, s := range m.Steps {
-			assert.Equal(t, []string{
-				strings.Replace(create[i], " INDEX ", " INDEX IF NOT EXISTS ", 1),
-			}, s.Up)
+			require.Len(t, s.Up, 1)
+			assert.Contains(t, s.Up[0], "IF NOT EXISTS")
+			assert.Equal(t, create[i], strings.ReplaceAll(s.Up[0], "IF NOT EXISTS ", ""))
 			assert.Equal(t, "Subscriber", s.Model)
 			assert.Equal(t, "subscribers", s.Table)
 			assert.Len(t, s.Repair, 2)
@@ -139,6 +139,9 @@ func TestMigrationSQLRejectsBadReplacements(t *testing.T) {
 			return
 		}
 		require.NoError(t, err)
+		if e.name != "postgres" { // MySQL: a UNIQUE constraint is an index
+			return
+		}
 		assert.Contains(t, m.Up(), `ALTER TABLE "subscribers" DROP CONSTRAINT IF EXISTS "uni_subscribers_email"`)
 		assert.Contains(t, m.Down(), `ALTER TABLE "subscribers" ADD CONSTRAINT "uni_subscribers_email" UNIQUE ("email")`)
 	})
