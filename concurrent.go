@@ -39,9 +39,9 @@ func (plan *indexPlan) applyConcurrently(db *gorm.DB) error {
 var concurrentDDL = dialect.DDL{Concurrently: true, IfExists: true}
 
 // ensureConcurrently creates want, leaves it alone when the catalog holds it
-// and it is valid, or drops and rebuilds an index of the same name that
-// differs or is invalid (a failed concurrent build). Between the drop and
-// the rebuild the table has no such index.
+// and it is valid, rebuilds an invalid one (a failed concurrent build), or
+// replaces an index of the same name that differs without a moment where
+// the table has neither (see swapConcurrently).
 func (plan *indexPlan) ensureConcurrently(db *gorm.DB, want dialect.Index) error {
 	d := plan.dialect
 	have, err := d.ReadIndex(db, want.Name, want.Table)
@@ -58,16 +58,49 @@ func (plan *indexPlan) ensureConcurrently(db *gorm.DB, want dialect.Index) error
 	if err := checkDuplicates(db, d, want); err != nil {
 		return err
 	}
-	drop, err := d.DropIndexDDL(*have, concurrentDDL)
-	if err != nil {
-		return fmt.Errorf("softdelete: rebuild index %s: %w", want.Name, err)
-	}
-	if err := db.Exec(drop).Error; err != nil {
-		return fmt.Errorf("softdelete: drop index %s: %w", want.Name, err)
-	}
-	db.Logger.Warn(db.Statement.Context, "softdelete: index %s on %s was %s, want %s: dropped and rebuilt concurrently",
+	db.Logger.Warn(db.Statement.Context, "softdelete: index %s on %s was %s, want %s: rebuilt concurrently",
 		want.Name, want.Table, dialect.Describe(*have), dialect.Describe(want))
+	if !have.Invalid {
+		return plan.swapConcurrently(db, *have, want)
+	}
+	if err := execDrop(db, d, *have); err != nil {
+		return err
+	}
 	return plan.createConcurrently(db, want)
+}
+
+// swapConcurrently replaces the valid index have by want: it builds want
+// under a temporary name, drops have, and renames the new index, so the
+// table keeps an index (and a unique key its constraint) throughout.
+func (plan *indexPlan) swapConcurrently(db *gorm.DB, have, want dialect.Index) error {
+	d := plan.dialect
+	tmp := want
+	tmp.Name = shortenName(want.Name + "_rebuild")
+	if err := execDrop(db, d, tmp); err != nil { // a leftover of an interrupted swap
+		return err
+	}
+	if err := plan.createConcurrently(db, tmp); err != nil {
+		return err
+	}
+	if err := execDrop(db, d, have); err != nil {
+		return err
+	}
+	if err := db.Exec(d.RenameIndex(want.Table, tmp.Name, want.Name)).Error; err != nil {
+		return fmt.Errorf("softdelete: rename index %s to %s: %w", tmp.Name, want.Name, err)
+	}
+	return nil
+}
+
+// execDrop drops ix concurrently, if it exists.
+func execDrop(db *gorm.DB, d dialect.Dialect, ix dialect.Index) error {
+	drop, err := d.DropIndexDDL(ix, concurrentDDL)
+	if err == nil {
+		err = db.Exec(drop).Error
+	}
+	if err != nil {
+		return fmt.Errorf("softdelete: drop index %s: %w", ix.Name, err)
+	}
+	return nil
 }
 
 // createConcurrently checks a unique index against live rows, then builds it
@@ -100,12 +133,5 @@ func dropInvalid(db *gorm.DB, d dialect.Dialect, want dialect.Index) error {
 	if have == nil || !have.Invalid {
 		return nil
 	}
-	drop, err := d.DropIndexDDL(*have, concurrentDDL)
-	if err == nil {
-		err = db.Exec(drop).Error
-	}
-	if err != nil {
-		return fmt.Errorf("softdelete: drop invalid index %s: %w", want.Name, err)
-	}
-	return nil
+	return execDrop(db, d, *have)
 }

@@ -126,3 +126,24 @@ func TestConcurrentIndexesRepairAnInvalidIndex(t *testing.T) {
 		require.NoError(t, softdelete.AutoMigrate(e.db, &BigEvent{}), "idempotent")
 	})
 }
+
+func TestConcurrentIndexesReplaceADriftedIndexInPlace(t *testing.T) {
+	eachDBWith(t, concurrent, func(t *testing.T, e *env) {
+		if e.name != "postgres" {
+			t.Skip("only PostgreSQL builds concurrently")
+		}
+		require.NoError(t, e.db.AutoMigrate(&BigEvent{}))
+		require.NoError(t, e.db.Exec(`CREATE UNIQUE INDEX uidx_big_events_key ON big_events (key)`).Error)
+		require.NoError(t, e.db.Exec(`CREATE INDEX uidx_big_events_key_rebuild ON big_events (payload)`).Error, "an interrupted swap's leftover")
+		old := BigEvent{Key: "a"}
+		require.NoError(t, e.db.Create(&old).Error)
+		require.NoError(t, e.db.Delete(&old).Error)
+
+		require.NoError(t, softdelete.AutoMigrate(e.db, &BigEvent{}))
+		assert.Contains(t, indexDef(t, e, "uidx_big_events_key"), livePredicate(e))
+		assert.Empty(t, indexDef(t, e, "uidx_big_events_key_rebuild"))
+		assert.EqualValues(t, 0, e.count(t, `SELECT count(*) FROM pg_index WHERE indexrelid = 'uidx_big_events_key'::regclass AND NOT indisvalid`))
+		require.NoError(t, e.db.Create(&BigEvent{Key: "a"}).Error, "the deleted key is free")
+		assert.Error(t, e.db.Create(&BigEvent{Key: "a"}).Error)
+	})
+}

@@ -110,3 +110,13 @@ func (s sqlite) DropIndexDDL(ix Index, o DDL) (string, error) {
 	}
 	return s.ansi.DropIndexDDL(ix, o)
 }
+
+// RenameIndex renders ALTER INDEX "from" RENAME TO "to" (the index of
+// table; PostgreSQL qualifies it with the table's schema).
+func (a ansi) RenameIndex(table, from, to string) string {
+	name := a.Quote(from)
+	if s := schemaOf(table); s != "" {
+		name = a.QuoteTable(s) + "." + name
+	}
+	return "ALTER INDEX " + name + " RENAME TO " + a.Quote(to)
+}

@@ -41,4 +41,6 @@ func TestIndexDDL(t *testing.T) {
 	assert.Equal(t, `ALTER TABLE "t" DROP CONSTRAINT IF EXISTS "uni_t_a"`, drop)
 	_, err = For("sqlite").DropIndexDDL(uni, both)
 	assert.Error(t, err)
+	assert.Equal(t, `ALTER INDEX "s"."a" RENAME TO "b"`, pg.RenameIndex("s.t", "a", "b"))
+	assert.Equal(t, `ALTER INDEX "a" RENAME TO "b"`, pg.RenameIndex("t", "a", "b"))
 }

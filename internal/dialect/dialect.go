@@ -88,6 +88,8 @@ type Dialect interface {
 	// DropIndexDDL returns the statement removing ix as o says
 	// (CONCURRENTLY, IF EXISTS).
 	DropIndexDDL(ix Index, o DDL) (string, error)
+	// RenameIndex returns the statement renaming index from of table to to.
+	RenameIndex(table, from, to string) string
 	// DuplicateKeySQL returns a query selecting one key of ix's columns held
 	// by more than one row matching ix's predicate (no row: none).
 	DuplicateKeySQL(ix Index) string
