@@ -31,7 +31,7 @@ type DocNullTime struct {
 // DocMisspelled spells the plugin's tags in ways it does not read.
 type DocMisspelled struct {
 	softdelete.Model
-	Slug string `softDelete:"unique"`
+	Slug string `json:"slug" softDelete:"unique" gorm:"size:100"`
 	Code string `gorm:"softdelete:unique"`
 	Kind string `gorm:"softDelete:flag"` // gorm.io/plugin/soft_delete's setting: not ours
 }
@@ -232,6 +232,9 @@ func TestCheckLiveRowsOfDeletedParents(t *testing.T) {
 			}
 		}
 		require.Len(t, orphans, 1, "one relation, reported once")
+		fromChild := check(t, e, &Post{})
+		require.NotEmpty(t, fromChild)
+		assert.Equal(t, orphans[0].SQL, fromChild[len(fromChild)-1].SQL, "found through Post's belongs-to too")
 		assert.Contains(t, orphans[0].Problem, "2 live rows of posts belong to deleted rows of authors")
 		execAll(t, e, orphans[0].SQL)
 		assert.EqualValues(t, 0, e.count(t, `SELECT count(*) FROM posts WHERE deleted_at IS NULL`))
