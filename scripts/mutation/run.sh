@@ -16,6 +16,8 @@
 #   --custom-only       run only the project's operators (scripts/mutation/main.go)
 #   --no-postgres       run the tests on SQLite only (faster, weaker: PostgreSQL-only
 #                       paths such as FOR UPDATE SKIP LOCKED then look untested)
+#   --mariadb           also run them on a throwaway MariaDB (slower: one server per
+#                       test binary; without it MySQL-only paths look untested)
 #
 # It installs what it needs (gcc for SQLite's cgo driver, PostgreSQL server
 # binaries, gremlins pinned below), works on a scratch copy of the library
@@ -31,7 +33,7 @@ GREMLINS_VERSION=v0.6.0
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 here=$repo/scripts/mutation
 
-files="" sample=0 seed=0 run_gremlins=1 run_custom=1 postgres=1
+files="" sample=0 seed=0 run_gremlins=1 run_custom=1 postgres=1 mariadb=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--files) files=$2; shift ;;
@@ -40,6 +42,7 @@ while [ $# -gt 0 ]; do
 	--gremlins-only) run_custom=0 ;;
 	--custom-only) run_gremlins=0 ;;
 	--no-postgres) postgres=0 ;;
+	--mariadb) mariadb=1 ;;
 	-h | --help) sed -n '2,30p' "$0"; exit 0 ;;
 	*) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
@@ -89,7 +92,8 @@ trap cleanup EXIT
 pg_run() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
 mkdir -p "$work/mod"
-(cd "$repo" && tar -cf - go.mod go.sum ./*.go internal/dialect internal/testdb) | (cd "$work/mod" && tar -xf -)
+(cd "$repo" && tar -cf - --exclude=internal/bench --exclude=internal/conformance --exclude=internal/reliability \
+	--exclude=internal/exampledb go.mod go.sum ./*.go internal) | (cd "$work/mod" && tar -xf -)
 rm -f "$work/mod/internal/testdb/"*_test.go # the harness's own tests: nothing to mutate there
 
 if [ -n "$pg_bin" ]; then
@@ -109,19 +113,20 @@ else
 	export SOFTDELETE_TEST_POSTGRES_DSN="host=127.0.0.1 port=1 user=none dbname=none sslmode=disable connect_timeout=1"
 fi
 [ "$postgres" = 1 ] && export SOFTDELETE_REQUIRE_POSTGRES=1
+export SOFTDELETE_TEST_MARIADB=$mariadb
 # One package (one test binary) at a time; never a cached test result (gremlins
 # times the coverage run to set its timeout, and a cached run takes no time).
 export GOFLAGS="${GOFLAGS:-} -p=1 -count=1"
 
 # The files to mutate.
 if [ -z "$files" ]; then
-	files=$(cd "$work/mod" && ls ./*.go internal/dialect/*.go | grep -v '_test\.go$' | sed 's#^\./##' | paste -sd, -)
+	files=$(cd "$work/mod" && ls ./*.go internal/dialect/*.go internal/sqlscan/*.go 2>/dev/null | grep -v '_test\.go$' | sed 's#^\./##' | paste -sd, -)
 fi
 IFS=, read -r -a chosen <<<"$files"
 root_files=() dialect_files=()
 for f in "${chosen[@]}"; do
 	[ -f "$work/mod/$f" ] || { echo "ERROR: no file $f" >&2; exit 2; }
-	case $f in internal/dialect/*) dialect_files+=("$f") ;; */*) echo "ERROR: $f is not in the library" >&2; exit 2 ;; *) root_files+=("$f") ;; esac
+	case $f in internal/dialect/* | internal/sqlscan/*) dialect_files+=("$f") ;; */*) echo "ERROR: $f is not in the library" >&2; exit 2 ;; *) root_files+=("$f") ;; esac
 done
 
 section "Unmutated run (must pass)"
