@@ -12,6 +12,7 @@
 //
 //	go run . -tool goose -dialect postgres -dir ./db/migrations
 //	go run . -tool golang-migrate -dialect sqlite -dir ./db/migrations
+//	go run . -doctor    # softdelete.Check on models with each mistake it finds
 package main
 
 import (
@@ -56,7 +57,18 @@ func main() {
 	tool := flag.String("tool", "goose", "migration tool: goose or golang-migrate")
 	dialectName := flag.String("dialect", "postgres", "database: postgres or sqlite")
 	dir := flag.String("dir", "migrations", "directory to write the files to")
+	doctor := flag.Bool("doctor", false, "instead: run softdelete.Check on models with every mistake it finds, on in-memory SQLite")
 	flag.Parse()
+	if *doctor {
+		db, err := offline("sqlite")
+		if err == nil {
+			err = Doctor(os.Stdout, db)
+		}
+		if err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	db, err := offline(*dialectName)
 	if err != nil {
 		log.Fatal(err)
@@ -90,5 +102,10 @@ func offline(name string) (*gorm.DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	sqlDB.SetMaxOpenConns(1) // one connection, one in-memory SQLite database
 	return db, db.Use(softdelete.New())
 }
