@@ -77,8 +77,9 @@ func TestPurgeBatchSizeCap(t *testing.T) {
 }
 
 // TestPurgeBatchTimeAdapts pins how BatchTime resizes batches: by the ratio
-// of BatchTime to the last batch's time, at most ×2 or ÷2 per batch, never
-// below one row nor above the cap; without BatchTime the size stays.
+// of 80% of BatchTime to the last batch's time, at most ×1.5 or ÷2 per
+// batch, never below one row nor above the cap; without BatchTime the size
+// stays.
 func TestPurgeBatchTimeAdapts(t *testing.T) {
 	ms := time.Millisecond
 	cases := []struct {
@@ -89,11 +90,11 @@ func TestPurgeBatchTimeAdapts(t *testing.T) {
 		want      int
 	}{
 		{"no BatchTime: size kept", 0, 1000, maxBatchRows, ms, 1000},
-		{"on target", 20 * ms, 1000, maxBatchRows, 20 * ms, 1000},
-		{"a bit fast: grows by the ratio", 20 * ms, 1000, maxBatchRows, 16 * ms, 1250},
-		{"very fast: at most doubles", 20 * ms, 1000, maxBatchRows, ms, 2000},
-		{"instant: at most doubles", 20 * ms, 1000, maxBatchRows, 0, 2000},
-		{"a bit slow: shrinks by the ratio", 20 * ms, 1000, maxBatchRows, 25 * ms, 800},
+		{"on target (80% of BatchTime)", 20 * ms, 1000, maxBatchRows, 16 * ms, 1000},
+		{"a bit fast: grows by the ratio", 20 * ms, 1000, maxBatchRows, 12800 * time.Microsecond, 1250},
+		{"very fast: at most ×1.5", 20 * ms, 1000, maxBatchRows, ms, 1500},
+		{"instant: at most ×1.5", 20 * ms, 1000, maxBatchRows, 0, 1500},
+		{"at BatchTime: shrinks to aim below it", 20 * ms, 1000, maxBatchRows, 20 * ms, 800},
 		{"very slow: at most halves", 20 * ms, 1000, maxBatchRows, time.Second, 500},
 		{"never below one row", 20 * ms, 1, maxBatchRows, time.Second, 1},
 		{"never above the cap", 20 * ms, 900, 1000, ms, 1000},
@@ -109,7 +110,7 @@ func TestPurgeBatchTimeAdapts(t *testing.T) {
 
 // TestPurgeSweepAims pins the sweep's correction of the rows a span is asked
 // for, so spans remove about BatchSize rows: by BatchSize over the rows the
-// last span removed, within ×2 / ÷2, doubling after an empty span, at most
+// last span removed, within ×1.5 / ÷2, ×1.5 after an empty span, at most
 // maxAskFactor BatchSizes; BatchTime, when set, decides alone.
 func TestPurgeSweepAims(t *testing.T) {
 	cases := []struct {
@@ -123,7 +124,7 @@ func TestPurgeSweepAims(t *testing.T) {
 		{"removed 80%: ask more", 0, 1000, 800, 1250},
 		{"removed too many: ask fewer", 0, 1000, 1600, 625},
 		{"removed far too many: at most halves", 0, 1000, 100000, 500},
-		{"empty span: doubles", 0, 1000, 0, 2000},
+		{"empty span: ×1.5", 0, 1000, 0, 1500},
 		{"empty spans: at most maxAskFactor BatchSizes", 0, 1000 * maxAskFactor, 0, 1000 * maxAskFactor},
 		{"BatchTime decides", time.Millisecond, 1000, 10, 1000},
 	}

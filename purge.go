@@ -33,7 +33,7 @@ const maxBatchRows = 1_000_000
 // BatchTime adapts a batch by at most these factors at a time, so one
 // unusually fast or slow batch does not swing the next.
 const (
-	batchGrowth = 2.0
+	batchGrowth = 1.5
 	batchShrink = 0.5
 )
 
@@ -42,9 +42,10 @@ const (
 // BatchSize is the number of rows per batch (0: DefaultPurgeBatchSize): on
 // SQLite and through the deleted_at index exactly that many per full batch,
 // on a PostgreSQL sweep the page range holding about that many. BatchTime,
-// when > 0, makes batches grow or shrink from BatchSize (at most ×2 or ÷2
+// when > 0, makes batches grow or shrink from BatchSize (at most ×1.5 or ÷2
 // per batch, at least one row, at most 1,000,000 rows or BatchSize) so that
-// each takes about BatchTime: use it to bound how long each transaction holds
+// each takes about BatchTime (sized for 80% of it, so that ordinary variation
+// stays within it): use it to bound how long each transaction holds
 // its locks whatever the rows cost, and for throughput (long enough batches
 // approach the speed of one DELETE); use BatchSize alone for batches of a
 // known size.
@@ -186,14 +187,19 @@ func (j *purgeJob) capKeys() {
 	j.size, j.maxSize = min(j.size, most), min(j.maxSize, most)
 }
 
+// batchAim is the share of BatchTime batches are sized for: a batch's time
+// varies with the machine's load, and BatchTime is how long a transaction
+// may hold its locks, so ordinary variation should stay within it.
+const batchAim = 0.8
+
 // adapt resizes the next batch from the time the last one took, when
-// PurgeOptions.BatchTime is set: by the ratio of BatchTime to that time,
-// bounded to [batchShrink, batchGrowth] per batch, at least one row.
+// PurgeOptions.BatchTime is set: by the ratio of batchAim × BatchTime to that
+// time, bounded to [batchShrink, batchGrowth] per batch, at least one row.
 func (j *purgeJob) adapt(took time.Duration) {
 	if j.every <= 0 {
 		return
 	}
-	f := float64(j.every) / float64(max(took, time.Microsecond))
+	f := batchAim * float64(j.every) / float64(max(took, time.Microsecond))
 	f = min(max(f, batchShrink), batchGrowth)
 	j.size = min(max(int(float64(j.size)*f), 1), j.maxSize)
 }
@@ -486,6 +492,7 @@ func (j *purgeJob) lockKeys(tx *gorm.DB, size int) (clause.Expression, int, erro
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, 0, err
 		}
+		j.textKeys(row)
 		keys, j.last = append(keys, row[1:]), row
 	}
 	if err := rows.Err(); err != nil || len(keys) == 0 {
@@ -493,6 +500,27 @@ func (j *purgeJob) lockKeys(tx *gorm.DB, size int) (clause.Expression, int, erro
 	}
 	column, vals := schema.ToQueryValues(j.m.schema.Table, j.keys, keys)
 	return clause.IN{Column: column, Values: vals}, len(keys), nil
+}
+
+// textKeys turns the []byte values some drivers return for text columns
+// (MySQL) into strings, so they are bound back as text and compare in the
+// column's collation, as ORDER BY sorted them; a column whose field is a
+// []byte (a binary key) keeps its bytes. row is deleted_at, then j.keys.
+func (j *purgeJob) textKeys(row []any) {
+	for i, v := range row {
+		b, ok := v.([]byte)
+		if !ok {
+			continue
+		}
+		col := j.m.field.DBName
+		if i > 0 {
+			col = j.keys[i-1]
+		}
+		if f := j.m.schema.LookUpField(col); f != nil && f.FieldType == reflect.TypeOf([]byte(nil)) {
+			continue
+		}
+		row[i] = string(b)
+	}
 }
 
 // walk collects the cascade levels below parent (its rows due for removal),

@@ -257,3 +257,30 @@ func TestPurgeInheritedTable(t *testing.T) {
 		assert.EqualValues(t, 3, e.count(t, "SELECT count(*) FROM purge_events"))
 	})
 }
+
+// TestPurgeOnAOneConnectionPool: an OnBatch that queries the database gets
+// a connection even when the pool has only one: the sweep holds none between
+// its batches there (no segment claims, which need one held).
+func TestPurgeOnAOneConnectionPool(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		purgeDB(t, e)
+		e.seedFlat(t, flats[0], 3000, 0, 2)
+		sqlDB, err := e.db.DB()
+		require.NoError(t, err)
+		sqlDB.SetMaxOpenConns(1)
+		var left []int64
+		n, err := purgeAsync(t, e.db, &PurgeEvent{}, softdelete.PurgeOptions{
+			OlderThan: retention, BatchSize: 500,
+			OnBatch: func(softdelete.PurgeProgress) {
+				var c int64
+				if err := e.db.Raw("SELECT count(*) FROM purge_events").Scan(&c).Error; err == nil {
+					left = append(left, c)
+				}
+			},
+		})()
+		require.NoError(t, err)
+		assert.EqualValues(t, 3000, n)
+		require.NotEmpty(t, left)
+		assert.EqualValues(t, 2, left[len(left)-1], "OnBatch saw the committed batches")
+	})
+}

@@ -17,9 +17,6 @@ func (j *purgeJob) sweeper() dialect.Sweeper {
 	if len(j.m.cascades) > 0 || len(j.scope) > 0 || inTransaction(j.db) {
 		return nil
 	}
-	if _, err := j.db.DB(); err != nil {
-		return nil // a connection pool Purge cannot take one connection from
-	}
 	return dialect.Of(j.db).Sweeper()
 }
 
@@ -29,26 +26,35 @@ func inTransaction(db *gorm.DB) bool {
 	return ok
 }
 
-// sweep purges the table by physical address on one connection: segment by
-// segment (each claimed, so purgers on several nodes take different ones),
-// span by span within a segment, each span one DELETE that repeats the
-// retention predicate. swept is false when the sweep cannot serve the table
-// (then nothing was deleted).
+// sweep purges the table by physical address: segment by segment (each
+// claimed where the database has claims, so purgers on several nodes take
+// different ones), span by span within a segment, each span one DELETE that
+// repeats the retention predicate. swept is false when the sweep cannot serve
+// the table (then nothing was deleted).
 func (j *purgeJob) sweep(sw dialect.Sweeper) (swept bool, err error) {
-	err = j.db.Connection(func(conn *gorm.DB) error {
-		conn = conn.Session(&gorm.Session{NewDB: true})
-		plan, ok, err := sw.Plan(conn, j.m.schema.Table)
-		if err != nil || !ok {
-			return err
-		}
-		swept = true
-		return j.sweepSegments(conn, sw, plan)
-	})
-	return swept, err
+	p, ok, err := sw.Plan(j.db, j.m.schema.Table)
+	if err != nil || !ok {
+		return false, err
+	}
+	if p.Segment > 0 && !canPin(j.db) {
+		// a claim holds a connection while OnBatch runs: on a one-connection
+		// pool an OnBatch that queries would wait for it forever. Without
+		// claims purgers stay correct (a range another purger is deleting is
+		// redone skipping its locked rows), they only may share work.
+		p.Segment = 0
+	}
+	return true, j.sweepSegments(sw, p)
+}
+
+// canPin reports whether Purge may hold one connection of db's pool for the
+// sweep of a segment: the pool is a *sql.DB with room for another.
+func canPin(db *gorm.DB) bool {
+	sqlDB, err := db.DB()
+	return err == nil && sqlDB.Stats().MaxOpenConnections != 1
 }
 
 // sweepSegments sweeps every segment of the plan another purger does not hold.
-func (j *purgeJob) sweepSegments(conn *gorm.DB, sw dialect.Sweeper, p dialect.SweepPlan) error {
+func (j *purgeJob) sweepSegments(sw dialect.Sweeper, p dialect.SweepPlan) error {
 	size := p.Segment
 	if size <= 0 {
 		size = max(p.End-p.Start, 1)
@@ -58,30 +64,41 @@ func (j *purgeJob) sweepSegments(conn *gorm.DB, sw dialect.Sweeper, p dialect.Sw
 			return err
 		}
 		from, to := p.Start+seg*size, min(p.Start+(seg+1)*size, p.End)
-		if err := j.sweepSegment(conn, sw, p, seg, from, to); err != nil {
+		var err error
+		if p.Segment > 0 {
+			err = j.db.Connection(func(conn *gorm.DB) error {
+				return j.sweepClaimed(conn.Session(&gorm.Session{NewDB: true}), sw, p, seg, from, to)
+			})
+		} else {
+			err = j.sweepRange(j.db, sw, p, from, to)
+		}
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// sweepSegment claims segment seg ([from, to)) and sweeps it, or skips it
-// when another purger holds it (that purger sweeps all of it). The claim is
-// released even when ctx has ended: a claim left on a pooled connection would
-// hide the segment from every purger.
-func (j *purgeJob) sweepSegment(conn *gorm.DB, sw dialect.Sweeper, p dialect.SweepPlan, seg, from, to int64) (err error) {
-	if p.Segment > 0 {
-		ok, err := sw.Claim(conn, p, seg)
-		if err != nil || !ok {
-			return err
-		}
-		defer func() {
-			rerr := sw.Release(conn.WithContext(context.WithoutCancel(j.ctx)), p, seg)
-			if err == nil {
-				err = rerr
-			}
-		}()
+// sweepClaimed claims segment seg ([from, to)) for conn's session and sweeps
+// it, or skips it when another purger holds it (that purger sweeps all of
+// it). The claim is released even when ctx has ended: a claim left on a
+// pooled connection would hide the segment from every purger.
+func (j *purgeJob) sweepClaimed(conn *gorm.DB, sw dialect.Sweeper, p dialect.SweepPlan, seg, from, to int64) (err error) {
+	ok, err := sw.Claim(conn, p, seg)
+	if err != nil || !ok {
+		return err
 	}
+	defer func() {
+		rerr := sw.Release(conn.WithContext(context.WithoutCancel(j.ctx)), p, seg)
+		if err == nil {
+			err = rerr
+		}
+	}()
+	return j.sweepRange(conn, sw, p, from, to)
+}
+
+// sweepRange deletes the due rows of [from, to) span by span, reporting each.
+func (j *purgeJob) sweepRange(db *gorm.DB, sw dialect.Sweeper, p dialect.SweepPlan, from, to int64) error {
 	table := j.m.schema.Table
 	cond := j.expired(table)
 	for from < to {
@@ -89,11 +106,11 @@ func (j *purgeJob) sweepSegment(conn *gorm.DB, sw dialect.Sweeper, p dialect.Swe
 			return err
 		}
 		start := time.Now()
-		span, err := sw.Next(conn, p, from, to, j.ask(), cond)
+		span, err := sw.Next(db, p, from, to, j.ask(), cond)
 		if err != nil {
 			return err
 		}
-		n, err := sw.Delete(conn, p, span, cond)
+		n, err := sw.Delete(db, p, span, cond)
 		if err != nil {
 			return err
 		}
