@@ -36,7 +36,11 @@ import (
 //     the join model's schema (upsert.go reviveLinks;
 //     TestMany2ManyReappendRestoresTheJoinRow);
 //   - upserts scan RETURNING one row per inserted row (guard.go
-//     protectTombstones; TestSavingAParentWithADeletedChildLoaded).
+//     protectTombstones; TestSavingAParentWithADeletedChildLoaded);
+//   - Raw and Exec render their SQL into stmt.SQL before any callback runs,
+//     join strings stay in stmt.Joins (rendered by gorm:query), and Scan
+//     swaps the logger for a recorder (leak.go; TestLeakDetectorJoinStrings,
+//     TestLeakDetectorLogsThroughTheLogger).
 
 const (
 	// gormMarker is GORM's own "soft delete filter already applied" marker in
