@@ -136,13 +136,6 @@ func inSubquery(db *gorm.DB, table string, cols []string, sub *gorm.DB) clause.E
 	return clause.Expr{SQL: columnList(db, table, cols) + " IN (?)", Vars: []any{sub}}
 }
 
-// keysIn renders "the key columns are among the subquery's rows" in the
-// dialect's best form for a batch of keys (see dialect.KeysIn).
-func keysIn(db *gorm.DB, table string, cols []string, sub *gorm.DB) clause.Expression {
-	lhs := columnList(db, table, cols)
-	return clause.Expr{SQL: dialect.Of(db).KeysIn(lhs, len(cols)), Vars: []any{sub}}
-}
-
 // columnList renders "t"."a", or ("t"."a","t"."b") for several columns.
 func columnList(db *gorm.DB, table string, cols []string) string {
 	quoted := quoteColumns(db, table, cols)
