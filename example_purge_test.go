@@ -2,6 +2,7 @@ package softdelete_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -83,4 +84,20 @@ func ExamplePurge_badInput() {
 	_, err := softdelete.Purge(context.Background(), db, &Receipt{}, softdelete.PurgeOptions{OlderThan: 0})
 	fmt.Println(err)
 	// Output: softdelete: retention must be positive: purge with OlderThan = 0s
+}
+
+// ExamplePurge_batchTime sizes batches by duration instead of by row count:
+// each batch (and transaction) takes about 20 ms, however costly a row is.
+func ExamplePurge_batchTime() {
+	db := receiptDB()
+	opts := softdelete.PurgeOptions{OlderThan: 30 * 24 * time.Hour, BatchTime: 20 * time.Millisecond}
+	n, err := softdelete.Purge(context.Background(), db, &Receipt{}, opts)
+	fmt.Println(n, err)
+
+	opts.BatchTime = -time.Second
+	_, err = softdelete.Purge(context.Background(), db, &Receipt{}, opts)
+	fmt.Println(errors.Is(err, softdelete.ErrInvalidBatchTime))
+	// Output:
+	// 1 <nil>
+	// true
 }
