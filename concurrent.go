@@ -19,12 +19,19 @@ func (plan *indexPlan) concurrent(db *gorm.DB) bool {
 	return p != nil && p.concurrentIndexes && plan.dialect.Features().Has(dialect.ConcurrentIndexes)
 }
 
+// refuseTransaction fails with ErrConcurrentIndexInTx when the indexes are
+// to be built concurrently but db is inside a transaction; AutoMigrate asks
+// before anything runs.
+func (plan *indexPlan) refuseTransaction(db *gorm.DB) error {
+	if _, inTx := db.Statement.ConnPool.(gorm.TxCommitter); inTx && len(plan.indexes) > 0 && plan.concurrent(db) {
+		return fmt.Errorf("%w: AutoMigrate under WithConcurrentIndexes", ErrConcurrentIndexInTx)
+	}
+	return nil
+}
+
 // applyConcurrently ensures every planned index with non-blocking DDL, one
 // statement at a time.
 func (plan *indexPlan) applyConcurrently(db *gorm.DB) error {
-	if _, inTx := db.Statement.ConnPool.(gorm.TxCommitter); inTx {
-		return fmt.Errorf("%w: AutoMigrate under WithConcurrentIndexes", ErrConcurrentIndexInTx)
-	}
 	db = db.Session(&gorm.Session{NewDB: true})
 	for _, ix := range plan.indexes {
 		if err := plan.ensureConcurrently(db, ix.def); err != nil {
@@ -36,7 +43,7 @@ func (plan *indexPlan) applyConcurrently(db *gorm.DB) error {
 
 // concurrentDDL is the DDL of concurrent builds: CONCURRENTLY, and IF [NOT]
 // EXISTS so two nodes migrating at once do not fail each other.
-var concurrentDDL = dialect.DDL{Concurrently: true, IfExists: true}
+func concurrentDDL() dialect.DDL { return dialect.DDL{Concurrently: true, IfExists: true} }
 
 // ensureConcurrently creates want, leaves it alone when the catalog holds it
 // and it is valid, rebuilds an invalid one (a failed concurrent build), or
@@ -93,7 +100,7 @@ func (plan *indexPlan) swapConcurrently(db *gorm.DB, have, want dialect.Index) e
 
 // execDrop drops ix concurrently, if it exists.
 func execDrop(db *gorm.DB, d dialect.Dialect, ix dialect.Index) error {
-	drop, err := d.DropIndexDDL(ix, concurrentDDL)
+	drop, err := d.DropIndexDDL(ix, concurrentDDL())
 	if err == nil {
 		err = db.Exec(drop).Error
 	}
@@ -111,7 +118,7 @@ func (plan *indexPlan) createConcurrently(db *gorm.DB, want dialect.Index) error
 	if err := checkDuplicates(db, d, want); err != nil {
 		return err
 	}
-	err := db.Exec(d.CreateIndexDDL(want, concurrentDDL)).Error
+	err := db.Exec(d.CreateIndexDDL(want, concurrentDDL())).Error
 	if err == nil {
 		db.Logger.Info(db.Statement.Context, "softdelete: created index %s on %s %s concurrently",
 			want.Name, want.Table, dialect.Describe(want))

@@ -115,6 +115,9 @@ func AutoMigrate(db *gorm.DB, models ...any) error {
 	if err != nil {
 		return err
 	}
+	if err := plan.refuseTransaction(db); err != nil {
+		return err
+	}
 	plan.sizeKeyStrings()
 	if err := db.AutoMigrate(models...); err != nil {
 		return err
