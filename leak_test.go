@@ -153,6 +153,7 @@ func TestLeakDetectorSilentOnFilteredStatements(t *testing.T) {
 			"WITH live AS (SELECT * FROM api_keys WHERE deleted_at IS NULL) SELECT * FROM live WHERE token = ?",
 			"UPDATE api_keys SET token = token WHERE token = ? AND deleted_at IS NULL",
 			"DELETE FROM api_keys WHERE token = ? AND deleted_at IS NOT NULL AND deleted_at < '2000-01-01'",
+			"DELETE FROM api_keys WHERE deleted_at < '2000-01-01' AND token = ?",
 			"INSERT INTO api_keys (token, user_id, created_at, updated_at) VALUES (?, 0, '2026-01-01', '2026-01-01')",
 		}
 		for _, s := range stmts {

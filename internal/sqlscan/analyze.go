@@ -18,7 +18,8 @@ type Tables func(name []string) (table, column string, ok bool)
 
 // Unguarded returns the references to soft-deletable tables in toks (one
 // or more statements) that no soft-delete predicate guards. A reference is
-// guarded by "<ref>.<column> IS [NOT] NULL" (ISNULL, NOTNULL), where <ref>
+// guarded by "<ref>.<column> IS [NOT] NULL" (ISNULL, NOTNULL, or a range:
+// <, <=, >, >=, BETWEEN, true of tombstones only), where <ref>
 // is its alias or, without one, its name, or by the unqualified column when
 // it is the only soft-deletable table of its query block with that column,
 // as one of the top-level conjuncts (ANDed, not under OR or NOT) of its
@@ -494,11 +495,18 @@ func (a *analyzer) scanGroups(ts []Token, ctes []string) {
 // a comparison) contributes nothing.
 func conjuncts(ts []Token) []pred {
 	var out []pred
-	start, depth := 0, 0
+	start, depth, between := 0, 0, false
 	for i := 0; i <= len(ts); i++ {
 		if i < len(ts) {
 			depth += nesting(ts[i])
+			if depth == 0 && isWord(ts[i], "BETWEEN") {
+				between = true
+			}
 			if depth != 0 || !isWord(ts[i], "AND") {
+				continue
+			}
+			if between { // BETWEEN x AND y
+				between = false
 				continue
 			}
 		}
@@ -514,7 +522,7 @@ func conjuncts(ts []Token) []pred {
 }
 
 // predicate matches exactly [qual.]col IS [NOT] NULL, col ISNULL or col
-// NOTNULL.
+// NOTNULL, or a range on the column (trashRange).
 func predicate(c []Token) (pred, bool) {
 	if len(c) == 0 || !isName(c[0]) {
 		return pred{}, false
@@ -523,7 +531,8 @@ func predicate(c []Token) (pred, bool) {
 	rest := c[j:]
 	ok := (len(rest) == 2 && isWord(rest[0], "IS") && isWord(rest[1], "NULL")) ||
 		(len(rest) == 3 && isWord(rest[0], "IS") && isWord(rest[1], "NOT") && isWord(rest[2], "NULL")) ||
-		(len(rest) == 1 && (isWord(rest[0], "ISNULL") || isWord(rest[0], "NOTNULL")))
+		(len(rest) == 1 && (isWord(rest[0], "ISNULL") || isWord(rest[0], "NOTNULL"))) ||
+		trashRange(rest)
 	if !ok {
 		return pred{}, false
 	}
@@ -532,6 +541,32 @@ func predicate(c []Token) (pred, bool) {
 		p.qual = strings.ToLower(parts[len(parts)-2])
 	}
 	return p, true
+}
+
+// trashRange reports whether what follows the column compares it with <,
+// <=, >, >= or BETWEEN: true of tombstones only (NULL compares to nothing),
+// a deliberate read of the trash (DELETE ... WHERE deleted_at < ?).
+func trashRange(rest []Token) bool {
+	if len(rest) < 2 || disjunction(rest) {
+		return false
+	}
+	if isWord(rest[0], "BETWEEN") {
+		return true
+	}
+	op := rest[0].Kind == Op && (rest[0].Text == "<" || rest[0].Text == ">")
+	return op && !(rest[1].Kind == Op && (rest[1].Text == ">" || rest[1].Text == "<"))
+}
+
+// disjunction reports whether ts holds a top-level OR (XOR, ||).
+func disjunction(ts []Token) bool {
+	depth := 0
+	for i, t := range ts {
+		depth += nesting(t)
+		if depth == 0 && (isWord(t, "OR", "XOR") || (t.Text == "|" && i+1 < len(ts) && ts[i+1].Text == "|")) {
+			return true
+		}
+	}
+	return false
 }
 
 // qualifiedName reads name(.name)* at i.
