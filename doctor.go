@@ -198,9 +198,6 @@ func (e *tagMistake) Error() string {
 	return fmt.Sprintf("tag %s is ignored: write %s", e.written, e.meant)
 }
 
-// ourKeywords are the first words of the plugin's tag values.
-var ourKeywords = []string{"unique", "index", "cascade", "deleted_by"}
-
 // tagMistakes finds misspelled and misplaced softdelete tags: a struct tag
 // key spelled otherwise (softDelete, soft_delete, SoftDelete) and a
 // softdelete setting inside the gorm tag (gorm:"softdelete:unique"; the
@@ -238,10 +235,9 @@ func gormSetting(f *schema.Field) (string, bool) {
 func isOurValue(v string) bool {
 	word, _, _ := strings.Cut(strings.TrimSpace(v), ":")
 	word, _, _ = strings.Cut(word, ";")
-	for _, k := range ourKeywords {
-		if strings.EqualFold(strings.TrimSpace(word), k) {
-			return true
-		}
+	switch strings.ToLower(strings.TrimSpace(word)) {
+	case "unique", "index", "cascade", "deleted_by":
+		return true
 	}
 	return false
 }
