@@ -103,6 +103,7 @@ func TestCheckMisspelledTags(t *testing.T) {
 		assert.ErrorIs(t, err, softdelete.ErrInvalidTag)
 		assert.ErrorContains(t, err, `DocMisspelled.Slug: tag softDelete:"unique" is ignored: write softdelete:"unique"`)
 		assert.False(t, e.db.Migrator().HasTable(&DocMisspelled{}), "nothing ran")
+		assert.ErrorIs(t, e.db.Find(&[]DocMisspelled{}).Error, softdelete.ErrInvalidTag, "nor does any statement")
 	})
 }
 

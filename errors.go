@@ -42,7 +42,8 @@ var (
 	// struct tag that is unknown or misplaced: cascade on a belongs-to,
 	// many2many or plain field; an index on the soft-delete column itself; an
 	// index name that is too long, clashes with another index, or is shared by
-	// two models.
+	// two models; a softdelete tag under a key the plugin does not read
+	// (softDelete:"unique", gorm:"softdelete:unique").
 	ErrInvalidTag = errors.New("softdelete: invalid struct tag")
 
 	// ErrInvalidActor is returned by a soft delete when the WithActor function
