@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,6 +47,23 @@ func Write(db *gorm.DB, tool, dir string) ([]string, error) {
 		}
 	}
 	return paths, nil
+}
+
+// Print writes the files Write would write to w, each under a "-- name"
+// header.
+func Print(w io.Writer, db *gorm.DB, tool string) error {
+	ms, err := migrations(db, tool)
+	if err != nil {
+		return err
+	}
+	for i, m := range ms {
+		for _, f := range render(tool, i+1, m) {
+			if _, err := fmt.Fprintf(w, "-- %s\n%s\n", f.name, f.text); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // migrations lists the example's migrations: the legacy table, then the

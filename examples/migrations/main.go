@@ -10,6 +10,7 @@
 // replace the full index by the live-only uidx_customers_email (and add the
 // live-only index on region), CONCURRENTLY on PostgreSQL.
 //
+//	go run . -tool goose -dialect postgres          # print the files
 //	go run . -tool goose -dialect postgres -dir ./db/migrations
 //	go run . -tool golang-migrate -dialect sqlite -dir ./db/migrations
 //	go run . -doctor    # softdelete.Check on models with each mistake it finds
@@ -56,7 +57,7 @@ var conversion = softdelete.MigrationOptions{
 func main() {
 	tool := flag.String("tool", "goose", "migration tool: goose or golang-migrate")
 	dialectName := flag.String("dialect", "postgres", "database: postgres or sqlite")
-	dir := flag.String("dir", "migrations", "directory to write the files to")
+	dir := flag.String("dir", "", "directory to write the files to (default: print them)")
 	doctor := flag.Bool("doctor", false, "instead: run softdelete.Check on models with every mistake it finds, on in-memory SQLite")
 	flag.Parse()
 	if *doctor {
@@ -72,6 +73,12 @@ func main() {
 	db, err := offline(*dialectName)
 	if err != nil {
 		log.Fatal(err)
+	}
+	if *dir == "" {
+		if err := Print(os.Stdout, db, *tool); err != nil {
+			log.Fatal(err)
+		}
+		return
 	}
 	if err := os.MkdirAll(*dir, 0o755); err != nil {
 		log.Fatal(err)

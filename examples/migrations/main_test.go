@@ -197,3 +197,16 @@ func assertKeyReusable(t *testing.T, db *gorm.DB) {
 	require.NoError(t, db.Raw(`SELECT count(*) FROM customers WHERE email = 'ann@example.com'`).Scan(&n).Error)
 	assert.EqualValues(t, 2, n, "the tombstone and the new live row")
 }
+
+func TestPrint(t *testing.T) {
+	db, err := offline("postgres")
+	require.NoError(t, err)
+	var out strings.Builder
+	require.NoError(t, Print(&out, db, Goose))
+	assert.Contains(t, out.String(), "-- 00002_softdelete_indexes.sql\n-- +goose NO TRANSACTION\n-- +goose Up\n")
+	assert.Contains(t, out.String(), `DROP INDEX CONCURRENTLY IF EXISTS "idx_customers_email";`)
+	out.Reset()
+	require.NoError(t, Print(&out, db, GolangMigrate))
+	assert.Contains(t, out.String(), "-- 000004_uidx_customers_email_2.down.sql\n"+`CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "idx_customers_email" ON "customers" ("email");`)
+	assert.Error(t, Print(&out, db, "flyway"))
+}
