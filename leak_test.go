@@ -231,6 +231,8 @@ func TestLeakDetectorSilentOnGORMReads(t *testing.T) {
 				assert.Empty(t, got.take())
 			})
 		}
+		assert.NotEmpty(t, e.log.matching("SELECT MAX("),
+			"the plugin's own read of tombstones (the cascade's newest-tombstone check) ran, unreported")
 	})
 }
 
