@@ -376,7 +376,7 @@ func TestNewestTombstoneReadErrorsFailTheCascade(t *testing.T) {
 				(SELECT count(*) FROM posts WHERE deleted_at IS NOT NULL) +
 				(SELECT count(*) FROM comments WHERE deleted_at IS NOT NULL)`).Scan(&deleted).Error)
 			assert.Zero(t, deleted, "nothing deleted")
-			assert.False(t, a.DeletedAt.IsDeleted(), "nothing written back")
+			assert.False(t, a.DeletedAt.Valid, "nothing written back")
 		})
 	}
 }
