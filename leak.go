@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
 
+	"github.com/gorm-softdelete/softdelete/internal/dialect"
 	"github.com/gorm-softdelete/softdelete/internal/sqlscan"
 )
 
@@ -132,7 +133,7 @@ func (p *Plugin) detectLeaks(db *gorm.DB) {
 // findLeaks analyses the SQL of a Raw/Exec statement, or the join strings
 // of a statement GORM builds.
 func (p *Plugin) findLeaks(stmt *gorm.Statement) []Leak {
-	syn := sqlscan.SyntaxOf(stmt.DB.Dialector.Name())
+	syn := sqlscan.Syntax{MySQL: dialect.Of(stmt.DB).Features().Has(dialect.MySQLSyntax)}
 	tables := p.softTables()
 	if stmt.SQL.Len() > 0 {
 		sql := stmt.SQL.String()

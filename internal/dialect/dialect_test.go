@@ -24,7 +24,7 @@ func TestCapabilities(t *testing.T) {
 	}{
 		{"postgres", PartialIndexes | SkipLocked | AbortsTransactionOnError | RowID | ConcurrentIndexes | ReturningWrites | TransactionalDDL, "ctid"},
 		{"sqlite", PartialIndexes | RowID | ReturningWrites | TransactionalDDL, "rowid"},
-		{"mysql", GeneratedColumnIndexes | DuplicateKeyUpdate | SizedKeyStrings | RowByRowForeignKeys, ""},
+		{"mysql", GeneratedColumnIndexes | DuplicateKeyUpdate | SizedKeyStrings | RowByRowForeignKeys | MySQLSyntax, ""},
 		{"oracle", AbortsTransactionOnError, ""},
 	}
 	for _, c := range cases {

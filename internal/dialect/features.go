@@ -48,6 +48,10 @@ const (
 	// statement changes it, not at its end (InnoDB), so one DELETE cannot
 	// remove rows that reference each other in the wrong order or a cycle.
 	RowByRowForeignKeys
+	// MySQLSyntax: MySQL's lexical rules — backslash escapes in string
+	// literals, "..." as a string (not an identifier), # line comments and
+	// /*! ... */ executable comments (read by the leak detector's lexer).
+	MySQLSyntax
 	// TransactionalDDL: CREATE/DROP INDEX run inside a transaction and roll
 	// back with it (MySQL commits DDL implicitly: each statement stands).
 	TransactionalDDL

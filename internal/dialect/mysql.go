@@ -34,7 +34,7 @@ func (mysql) Name() string { return "mysql" }
 // LOCKED when the server version has it. A failed statement rolls back only itself, so
 // no savepoints are needed; DDL is not transactional.
 func (d mysql) Features() Feature {
-	f := GeneratedColumnIndexes | DuplicateKeyUpdate | SizedKeyStrings | RowByRowForeignKeys
+	f := GeneratedColumnIndexes | DuplicateKeyUpdate | SizedKeyStrings | RowByRowForeignKeys | MySQLSyntax
 	if d.skipLocked {
 		f |= SkipLocked
 	}

@@ -44,13 +44,6 @@ type Syntax struct {
 	MySQL bool
 }
 
-// SyntaxOf returns the lexical syntax of a GORM dialector name
-// (db.Dialector.Name()). Only MySQL/MariaDB differ from the standard rules
-// PostgreSQL and SQLite share.
-func SyntaxOf(dialector string) Syntax {
-	return Syntax{MySQL: dialector == "mysql"}
-}
-
 // lexer is the state of one Lex call.
 type lexer struct {
 	src  string

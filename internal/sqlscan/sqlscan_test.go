@@ -231,12 +231,6 @@ func TestLex(t *testing.T) {
 	}
 }
 
-func TestSyntaxOf(t *testing.T) {
-	if !SyntaxOf("mysql").MySQL || SyntaxOf("postgres").MySQL || SyntaxOf("sqlite").MySQL {
-		t.Fatal("only mysql has MySQL syntax")
-	}
-}
-
 // FuzzUnguarded checks the analysis never panics and that a statement
 // keeps its findings when a comment is appended.
 func FuzzUnguarded(f *testing.F) {
