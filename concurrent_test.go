@@ -148,3 +148,26 @@ func TestConcurrentIndexesReplaceADriftedIndexInPlace(t *testing.T) {
 		assert.Error(t, e.db.Create(&BigEvent{Key: "a"}).Error)
 	})
 }
+
+func TestConcurrentBuildThatMeetsADuplicateLeavesNoInvalidIndex(t *testing.T) {
+	eachDBWith(t, concurrent, func(t *testing.T, e *env) {
+		if e.name != "postgres" {
+			t.Skip("only PostgreSQL builds concurrently")
+		}
+		require.NoError(t, e.db.AutoMigrate(&BigEvent{}))
+		require.NoError(t, e.db.Exec(`INSERT INTO big_events (key) VALUES ('dup')`).Error)
+		// The duplicate is not committed when AutoMigrate checks for
+		// duplicates, and is when the build (which waits for it) scans.
+		holder := e.db.Begin()
+		require.NoError(t, holder.Exec(`INSERT INTO big_events (key) VALUES ('dup')`).Error)
+		done := make(chan error, 1)
+		go func() { done <- softdelete.AutoMigrate(e.db, &BigEvent{}) }()
+		waitFor(t, func() bool { return building(t, e) }, done)
+		require.NoError(t, holder.Commit().Error)
+
+		err := <-done
+		assert.ErrorIs(t, err, softdelete.ErrDuplicateLiveKeys)
+		assert.ErrorContains(t, err, "create index uidx_big_events_key concurrently")
+		assert.Empty(t, indexDef(t, e, "uidx_big_events_key"), "the invalid index the build left was dropped")
+	})
+}
