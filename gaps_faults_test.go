@@ -312,7 +312,7 @@ func (h hiddenErrors) Unwrap() []error { return h }
 func TestUniqueViolationInsideJoinedErrors(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {
 		d := dialect.For(e.name)
-		require.NoError(t, e.db.Exec("CREATE TABLE gap_uniques (k INTEGER, fk " + e.refType() + " REFERENCES posts(id))").Error)
+		require.NoError(t, e.db.Exec("CREATE TABLE gap_uniques (k INTEGER, fk "+e.refType()+" REFERENCES posts(id))").Error)
 		require.NoError(t, e.db.Exec("CREATE UNIQUE INDEX gap_uniques_k ON gap_uniques (k)").Error)
 		require.NoError(t, e.db.Exec("INSERT INTO gap_uniques (k) VALUES (1)").Error)
 		dup := e.db.Exec("INSERT INTO gap_uniques (k) VALUES (1)").Error
