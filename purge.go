@@ -41,7 +41,8 @@ const (
 //
 // BatchSize is the number of rows per batch (0: DefaultPurgeBatchSize): on
 // SQLite and through the deleted_at index exactly that many per full batch,
-// on a PostgreSQL sweep the page range holding about that many. BatchTime,
+// on a PostgreSQL sweep the page range holding about that many (exactly that
+// many when it is less than a page's worth). BatchTime,
 // when > 0, makes batches grow or shrink from BatchSize (at most ×1.5 or ÷2
 // per batch, at least one row, at most 1,000,000 rows or BatchSize) so that
 // each takes about BatchTime (sized for 80% of it, so that ordinary variation

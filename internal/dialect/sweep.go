@@ -28,9 +28,10 @@ type Sweeper interface {
 	// are not due: they are left alone, as one DELETE would leave them.
 	Plan(db *gorm.DB, table string) (plan SweepPlan, ok bool, err error)
 	// Next returns the span starting at from that holds about n rows
-	// (PostgreSQL: the pages holding about n rows, from the table's density;
-	// SQLite: n rowids from the next row), ending no later than limit. cond
-	// is the predicate Delete will apply.
+	// (PostgreSQL: the pages holding about n rows, from the table's density,
+	// or below a page's worth exactly the next n rows matching cond; SQLite:
+	// exactly the next n rows matching cond), ending no later than limit.
+	// cond is the predicate Delete will apply.
 	Next(db *gorm.DB, p SweepPlan, from, limit int64, n int, cond clause.Expression) (Span, error)
 	// Delete removes the rows of span that match cond (the retention
 	// predicate, repeated by the DELETE itself) and returns how many. It never
@@ -131,17 +132,40 @@ func (pgSweep) sampleDensity(db *gorm.DB, table string, pages int64) (float64, e
 	return max(float64(n)/float64(sample), 1), nil
 }
 
-// Next implements Sweeper: whole pages holding about n rows, or, for n below
-// a page's rows, n slots of one page.
-func (pgSweep) Next(_ *gorm.DB, p SweepPlan, from, limit int64, n int, _ clause.Expression) (Span, error) {
-	page := from / p.slots
-	to := (page + 1) * p.slots
-	if float64(n) >= p.density {
-		to = (page + int64(math.Ceil(float64(n)/p.density))) * p.slots
-	} else if from+int64(n) < to {
-		to = from + int64(n)
+// Next implements Sweeper: whole pages holding about n rows; for n below a
+// page's rows, the span up to and including the n-th row matching cond (a
+// probe of the range: small batches have exactly BatchSize rows).
+func (s pgSweep) Next(db *gorm.DB, p SweepPlan, from, limit int64, n int, cond clause.Expression) (Span, error) {
+	if float64(n) < p.density {
+		return s.exact(db, p, from, limit, n, cond)
 	}
+	page := from / p.slots
+	to := (page + int64(math.Ceil(float64(n)/p.density))) * p.slots
 	return Span{From: from, To: min(to, limit)}, nil
+}
+
+// pgProbe finds the n-th row matching the condition in a TID range (a TID
+// Range Scan returns rows in physical order).
+const pgProbe = `SELECT count(*), COALESCE(max(ctid)::text, '') FROM (SELECT ctid FROM ? ` +
+	`WHERE ctid >= ?::tid AND ctid < ?::tid AND ? LIMIT ?) c`
+
+// exact is the span from from to just after the n-th row matching cond, or
+// to limit when fewer remain.
+func (pgSweep) exact(db *gorm.DB, p SweepPlan, from, limit int64, n int, cond clause.Expression) (Span, error) {
+	var found int64
+	var last string
+	err := db.Raw(pgProbe, clause.Table{Name: p.Table}, p.tid(from), p.tid(limit), cond, n).Row().Scan(&found, &last)
+	if err != nil {
+		return Span{}, fmt.Errorf("sweep %s: %w", p.Table, err)
+	}
+	if found < int64(n) {
+		return Span{From: from, To: limit}, nil
+	}
+	var block, offset int64
+	if _, err := fmt.Sscanf(last, "(%d,%d)", &block, &offset); err != nil {
+		return Span{}, fmt.Errorf("sweep %s: ctid %q: %w", p.Table, last, err)
+	}
+	return Span{From: from, To: min(block*p.slots+offset, limit)}, nil
 }
 
 // tid renders position pos as a TID literal.
@@ -232,20 +256,20 @@ func (liteSweep) Plan(db *gorm.DB, table string) (SweepPlan, bool, error) {
 	return p, true, nil
 }
 
-// Next implements Sweeper: n rowids from the first row at or after from
-// (a seek, so gaps in the rowid space cost nothing); with dense rowids
-// (INTEGER PRIMARY KEY) that is at most n rows.
-func (liteSweep) Next(db *gorm.DB, p SweepPlan, from, limit int64, n int, _ clause.Expression) (Span, error) {
-	var first sql.NullInt64
-	err := db.Raw("SELECT min(rowid) FROM ? WHERE rowid >= ? AND rowid < ?", clause.Table{Name: p.Table}, from, limit).
-		Row().Scan(&first)
+// Next implements Sweeper: up to and including the rowid of the n-th row
+// matching cond at or after from (a probe of the table's b-tree in rowid
+// order), so a full batch has exactly BatchSize rows.
+func (liteSweep) Next(db *gorm.DB, p SweepPlan, from, limit int64, n int, cond clause.Expression) (Span, error) {
+	var last sql.NullInt64
+	err := db.Raw("SELECT rowid FROM ? WHERE rowid >= ? AND rowid < ? AND ? ORDER BY rowid LIMIT 1 OFFSET ?",
+		clause.Table{Name: p.Table}, from, limit, cond, max(n-1, 0)).Row().Scan(&last)
 	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return Span{From: from, To: limit}, nil
 	case err != nil:
 		return Span{}, fmt.Errorf("sweep %s: %w", p.Table, err)
-	case !first.Valid:
-		return Span{From: from, To: limit}, nil
 	}
-	return Span{From: from, To: min(first.Int64+int64(n), limit)}, nil
+	return Span{From: from, To: last.Int64 + 1}, nil
 }
 
 // Delete implements Sweeper: DELETE of a rowid range (never DELETE ... LIMIT).
