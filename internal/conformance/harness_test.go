@@ -24,7 +24,7 @@ import (
 	"github.com/gorm-softdelete/softdelete/internal/testdb"
 )
 
-func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(testdb.Main(m, testdb.WithMariaDB())) }
 
 // scenario is one entry of the catalogue.
 type scenario struct {
@@ -57,6 +57,9 @@ type call struct {
 	db  *gorm.DB // fresh *gorm.DB carrying ctx
 	ctx context.Context
 }
+
+// quote quotes an identifier as the database does ("x", or `x` on MySQL).
+func (c *call) quote(name string) string { return c.db.Statement.Quote(name) }
 
 // fresh returns a new *gorm.DB with no statement state, carrying ctx.
 func (c *call) fresh() *gorm.DB { return c.db.Session(&gorm.Session{NewDB: true, Context: c.ctx}) }
@@ -166,6 +169,7 @@ type side struct {
 	tables   []tableInfo
 	seedSQL  []stmt
 	seedDump dump
+	counters map[string]int64 // MySQL: the seed's AUTO_INCREMENT counters, see resetCounters
 }
 
 type tableInfo struct {
@@ -243,8 +247,11 @@ func (s *side) listTables(t *testing.T) []tableInfo {
 	db := s.quiet()
 	var names []string
 	q := "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
-	if s.target == "postgres" {
+	switch s.target {
+	case "postgres":
 		q = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name"
+	case "mysql":
+		q = "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' ORDER BY table_name"
 	}
 	if err := db.Raw(q).Scan(&names).Error; err != nil {
 		t.Fatal(err)
@@ -253,6 +260,10 @@ func (s *side) listTables(t *testing.T) []tableInfo {
 	for _, n := range names {
 		var pk []string
 		q := "SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk"
+		if s.target == "mysql" {
+			q = `SELECT column_name FROM information_schema.key_column_usage
+				WHERE table_schema = DATABASE() AND table_name = ? AND constraint_name = 'PRIMARY' ORDER BY ordinal_position`
+		}
 		if s.target == "postgres" {
 			q = `SELECT a.attname FROM pg_index i
 				JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
@@ -297,6 +308,18 @@ func (s *side) schemaDDL(t *testing.T) []string {
 		UNION ALL
 		SELECT 'index ' || name || ': ' || COALESCE(sql, '') FROM sqlite_master WHERE type = 'index'
 	) d ORDER BY x`
+	if s.target == "mysql" {
+		q = `SELECT x FROM (
+			SELECT CONCAT('column ', table_name, '.', column_name, ' ', column_type, ' ', is_nullable, ' ', COALESCE(column_default, ''), ' ', extra) AS x
+			FROM information_schema.columns WHERE table_schema = DATABASE()
+			UNION ALL
+			SELECT CONCAT('index ', table_name, '.', index_name, ' non_unique=', MIN(non_unique), ': ', GROUP_CONCAT(column_name ORDER BY seq_in_index))
+			FROM information_schema.statistics WHERE table_schema = DATABASE() GROUP BY table_name, index_name
+			UNION ALL
+			SELECT CONCAT('foreign key ', table_name, '.', column_name, ' -> ', referenced_table_name, '.', referenced_column_name)
+			FROM information_schema.key_column_usage WHERE table_schema = DATABASE() AND referenced_table_name IS NOT NULL
+		) d ORDER BY x`
+	}
 	if s.target == "postgres" {
 		q = `SELECT x FROM (
 			SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable || ' ' || COALESCE(column_default, '') AS x
@@ -334,8 +357,11 @@ func diffLines(plain, plugin []string) []string {
 func (s *side) buildSeed(t *testing.T) []stmt {
 	t.Helper()
 	var out []stmt
+	if s.target == "mysql" { // InnoDB checks foreign keys row by row: a self-referencing table empties in no order
+		out = append(out, stmt{sql: "SET FOREIGN_KEY_CHECKS = 0"})
+	}
 	for i := len(seed) - 1; i >= 0; i-- {
-		out = append(out, stmt{sql: fmt.Sprintf("DELETE FROM %q", seed[i].table)})
+		out = append(out, stmt{sql: "DELETE FROM " + s.quote(seed[i].table)})
 	}
 	if s.target == "sqlite" {
 		out = append(out, stmt{sql: "DELETE FROM sqlite_sequence"})
@@ -345,12 +371,12 @@ func (s *side) buildSeed(t *testing.T) []stmt {
 			continue
 		}
 		var b strings.Builder
-		fmt.Fprintf(&b, "INSERT INTO %q (", st.table)
+		fmt.Fprintf(&b, "INSERT INTO %s (", s.quote(st.table))
 		for i, c := range st.cols {
 			if i > 0 {
 				b.WriteString(",")
 			}
-			fmt.Fprintf(&b, "%q", c)
+			b.WriteString(s.quote(c))
 		}
 		b.WriteString(") VALUES ")
 		var vars []any
@@ -366,6 +392,9 @@ func (s *side) buildSeed(t *testing.T) []stmt {
 		}
 		out = append(out, stmt{sql: b.String(), vars: vars})
 	}
+	if s.target == "mysql" { // AUTO_INCREMENT: see resetCounters
+		out = append(out, stmt{sql: "SET FOREIGN_KEY_CHECKS = 1"})
+	}
 	if s.target == "postgres" {
 		for _, ti := range s.tables {
 			if len(ti.pk) == 1 && ti.pk[0] == "id" {
@@ -377,9 +406,17 @@ func (s *side) buildSeed(t *testing.T) []stmt {
 	return out
 }
 
+// quote quotes an identifier for the side's database.
+func (s *side) quote(name string) string {
+	if s.target == "mysql" {
+		return "`" + name + "`"
+	}
+	return fmt.Sprintf("%q", name)
+}
+
 // reset empties every table and writes the seed, in one transaction.
 func (s *side) reset() error {
-	return s.quiet().Transaction(func(tx *gorm.DB) error {
+	err := s.quiet().Transaction(func(tx *gorm.DB) error {
 		for _, st := range s.seedSQL {
 			if err := tx.Exec(st.sql, st.vars...).Error; err != nil {
 				return fmt.Errorf("%s: %w", st.sql, err)
@@ -387,6 +424,40 @@ func (s *side) reset() error {
 		}
 		return nil
 	})
+	if err != nil || s.target != "mysql" {
+		return err
+	}
+	return s.resetCounters()
+}
+
+// resetCounters puts back, on MySQL, the AUTO_INCREMENT counters a scenario
+// moved (DELETE does not, and an ALTER TABLE of every table on every reset
+// is far too slow): the first reset records the seed's counters.
+func (s *side) resetCounters() error {
+	var rows []struct {
+		Name string `gorm:"column:TABLE_NAME"`
+		Next int64  `gorm:"column:AUTO_INCREMENT"`
+	}
+	err := s.quiet().Raw(`SELECT TABLE_NAME, AUTO_INCREMENT FROM information_schema.TABLES
+		WHERE TABLE_SCHEMA = DATABASE() AND AUTO_INCREMENT IS NOT NULL`).Scan(&rows).Error
+	if err != nil {
+		return err
+	}
+	if s.counters == nil {
+		s.counters = map[string]int64{}
+		for _, r := range rows {
+			s.counters[r.Name] = r.Next
+		}
+		return nil
+	}
+	for _, r := range rows {
+		if want, ok := s.counters[r.Name]; ok && r.Next != want {
+			if err := s.quiet().Exec(fmt.Sprintf("ALTER TABLE %s AUTO_INCREMENT = %d", s.quote(r.Name), want)).Error; err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // outcome is everything compared for one run of a scenario on one side.
@@ -407,6 +478,12 @@ func (s *side) run(t reporter, sc scenario) outcome {
 	now := sc.clock
 	if now.IsZero() {
 		now = tClock
+		if s.target == "mysql" {
+			// what GORM's datetime(3) keeps: plain GORM writes back the clock
+			// as it is, the plugin what is stored (scenarios with a clock of
+			// their own show that difference)
+			now = now.Truncate(time.Millisecond)
+		}
 	}
 	s.clock.set(now, sc.tick)
 	defer s.clock.set(tClock, 0)
@@ -758,9 +835,9 @@ func (s *side) dump() (dump, error) {
 	for _, ti := range s.tables {
 		quoted := make([]string, len(ti.pk))
 		for i, c := range ti.pk {
-			quoted[i] = fmt.Sprintf("%q", c)
+			quoted[i] = s.quote(c)
 		}
-		rows, err := db.Raw(fmt.Sprintf("SELECT * FROM %q ORDER BY %s", ti.name, strings.Join(quoted, ", "))).Rows()
+		rows, err := db.Raw(fmt.Sprintf("SELECT * FROM %s ORDER BY %s", s.quote(ti.name), strings.Join(quoted, ", "))).Rows()
 		if err != nil {
 			return nil, err
 		}

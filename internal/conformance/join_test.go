@@ -41,12 +41,12 @@ var joinScenarios = []scenario{
 	}},
 	{name: "Joins/with lone Or condition", differs: []string{"or-grouping"}, run: func(c *call) (any, error) {
 		var us []User
-		cond := c.fresh().Or("\"Company\".name = ?", "Initech")
+		cond := c.fresh().Or(c.quote("Company")+".name = ?", "Initech")
 		return out(c.db.Joins("Company", cond).Order("users.id").Find(&us), &us)
 	}},
 	{name: "Joins/with OR on a new line", differs: []string{"or-grouping"}, run: func(c *call) (any, error) {
 		var us []User
-		cond := c.fresh().Where("\"Company\".name = 'Initech'\nOR \"Company\".name = 'Globex'")
+		cond := c.fresh().Where(c.quote("Company") + ".name = 'Initech'\nOR " + c.quote("Company") + ".name = 'Globex'")
 		return out(c.db.Joins("Company", cond).Order("users.id").Find(&us), &us)
 	}},
 	{name: "Joins/self-referencing", run: func(c *call) (any, error) {

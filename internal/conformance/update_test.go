@@ -106,7 +106,11 @@ var updateScenarios = []scenario{
 		return out(c.db.Unscoped().Model(&User{}).Where("id = ?", 3).Update("deleted_at", nil), nil)
 	}},
 	{name: "UpdateColumn/deleted_at NULL on live row", run: func(c *call) (any, error) {
-		return out(c.db.Model(&User{}).Where("id = ?", 1).UpdateColumn("deleted_at", nil), nil)
+		// the row stays live (on MySQL RowsAffected is 0: nothing changed)
+		var live int64
+		tx := c.db.Model(&User{}).Where("id = ?", 1).UpdateColumn("deleted_at", nil)
+		c.fresh().Model(&User{}).Where("id = ?", 1).Count(&live)
+		return out(tx, live)
 	}},
 	{name: "Update/Unscoped delete by hand", run: func(c *call) (any, error) {
 		return out(c.db.Unscoped().Model(&User{}).Where("id = ?", 1).Update("deleted_at", tClock), nil)

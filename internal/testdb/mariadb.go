@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -144,12 +145,28 @@ func openMySQL(t testing.TB, cfg *gorm.Config) *gorm.DB {
 	return db
 }
 
-// dropDatabase drops a per-test database and everything in it.
+// dropDatabase drops a per-test database and everything in it, after
+// ending the sessions still using it (a transaction a test left open would
+// hold its metadata locks, and DROP DATABASE would wait for them).
 func dropDatabase(t testing.TB, name string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	if err := my.admin.WithContext(ctx).Exec("DROP DATABASE IF EXISTS " + name).Error; err != nil {
-		t.Errorf("testdb: drop database %s (is a transaction still open?): %v", name, err)
+	admin := my.admin.WithContext(ctx)
+	var ids []int64
+	err := admin.Raw("SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()", name).Scan(&ids).Error
+	for _, id := range ids {
+		if err == nil {
+			// a session that ended meanwhile is no error (1094: unknown thread)
+			if kerr := admin.Exec(fmt.Sprintf("KILL %d", id)).Error; kerr != nil && !strings.Contains(kerr.Error(), "1094") {
+				err = kerr
+			}
+		}
+	}
+	if err == nil {
+		err = admin.Exec("DROP DATABASE IF EXISTS " + name).Error
+	}
+	if err != nil {
+		t.Errorf("testdb: drop database %s: %v", name, err)
 	}
 }
 
