@@ -59,16 +59,22 @@ func (p *Plugin) rootSet(db *gorm.DB, m *modelMeta, op cascadeOp) rowSet {
 // foreign keys are checked row by row (MySQL): one DELETE of rows that
 // reference each other fails (error 1451) unless every child goes before its
 // parent, and never works for a cycle in the data. The subtree's keys are
-// read once, the references among them cleared (UPDATE ... SET fk = NULL),
-// and the set becomes those keys. Errors are added to db; the set then
-// matches nothing.
+// read once and locked (so no concurrent Restore changes a row between the
+// read and the DELETE), the references among them cleared (UPDATE ... SET
+// fk = NULL), and the set becomes those keys. Errors are added to db; the
+// set then matches nothing.
 func (s rowSet) detached(db *gorm.DB, rel *schema.Relationship, op cascadeOp) rowSet {
-	if op != opHard || db.Error != nil || db.DryRun || !dialect.Of(db).Features().Has(dialect.RowByRowForeignKeys) {
+	d := dialect.Of(db)
+	if op != opHard || db.Error != nil || db.DryRun || !d.Features().Has(dialect.RowByRowForeignKeys) {
 		return s
 	}
 	pk, fk := rel.References[0].PrimaryKey.DBName, rel.References[0].ForeignKey.DBName
 	var keys []any
-	err := s.keys(db, pk).Pluck(pk, &keys).Error
+	q := s.keys(db, pk)
+	if strength := d.RowLocks(); strength != "" {
+		q = q.Clauses(clause.Locking{Strength: strength})
+	}
+	err := q.Pluck(pk, &keys).Error
 	in := clause.IN{Column: clause.Column{Table: s.table, Name: pk}, Values: keys}
 	if err == nil && len(keys) > 0 {
 		err = db.Session(&gorm.Session{NewDB: true}).Exec("UPDATE ? SET ? = NULL WHERE ?",
