@@ -43,7 +43,7 @@ type config struct {
 }
 
 func main() {
-	dsn := flag.String("dsn", "", "PostgreSQL DSN (default: in-memory SQLite)")
+	dsn := flag.String("dsn", "", "PostgreSQL or MySQL (user@tcp(host:3306)/db) DSN (default: in-memory SQLite)")
 	var cfg config
 	flag.IntVar(&cfg.rows, "rows", 20000, "rows to seed")
 	flag.IntVar(&cfg.batch, "batch", 1000, "rows per batch")

@@ -33,7 +33,7 @@ type Post struct {
 func (Post) TableName() string { return "quickstart_posts" }
 
 func main() {
-	dsn := flag.String("dsn", "", "PostgreSQL DSN (default: in-memory SQLite)")
+	dsn := flag.String("dsn", "", "PostgreSQL or MySQL (user@tcp(host:3306)/db) DSN (default: in-memory SQLite)")
 	flag.Parse()
 	db, err := open(*dsn)
 	if err != nil {

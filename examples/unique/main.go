@@ -37,7 +37,7 @@ type Post struct {
 func (Post) TableName() string { return "unique_example_posts" }
 
 func main() {
-	dsn := flag.String("dsn", "", "PostgreSQL DSN (default: SQLite)")
+	dsn := flag.String("dsn", "", "PostgreSQL or MySQL (user@tcp(host:3306)/db) DSN (default: SQLite)")
 	file := flag.String("sqlite", "file::memory:", "SQLite database file")
 	verbose := flag.Bool("v", false, "log every SQL statement")
 	flag.Parse()

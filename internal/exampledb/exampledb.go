@@ -1,10 +1,11 @@
 // Package exampledb opens the database the example programs run on:
-// PostgreSQL when a DSN is given, SQLite otherwise.
+// PostgreSQL or MySQL/MariaDB when a DSN is given, SQLite otherwise.
 package exampledb
 
 import (
 	"strings"
 
+	"gorm.io/driver/mysql"
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
@@ -28,13 +29,33 @@ func SQLiteDSN(file string) string {
 	return "file:" + file + "?" + SQLiteSettings
 }
 
-// Open connects to PostgreSQL when dsn is set; otherwise to the SQLite
+// MySQLDSN reports whether dsn is a MySQL/MariaDB DSN
+// ("user:pass@tcp(host:3306)/db", "mysql://..." is not one) and returns it
+// with parseTime=true, which GORM needs to scan times.
+func MySQLDSN(dsn string) (string, bool) {
+	if !strings.Contains(dsn, "@tcp(") && !strings.Contains(dsn, "@unix(") {
+		return dsn, false
+	}
+	if strings.Contains(dsn, "parseTime=") {
+		return dsn, true
+	}
+	if strings.Contains(dsn, "?") {
+		return dsn + "&parseTime=true", true
+	}
+	return dsn + "?parseTime=true", true
+}
+
+// Open connects to MySQL/MariaDB when dsn is a MySQL DSN (user@tcp(host)/db),
+// to PostgreSQL when dsn is another non-empty DSN; otherwise to the SQLite
 // database in file, or, when file is "", to a private in-memory SQLite
 // database (kept on one connection: each connection to ":memory:" would be a
 // database of its own). A nil cfg means &gorm.Config{}.
 func Open(dsn, file string, cfg *gorm.Config) (*gorm.DB, error) {
 	if cfg == nil {
 		cfg = &gorm.Config{}
+	}
+	if my, ok := MySQLDSN(dsn); ok {
+		return gorm.Open(mysql.Open(my), cfg)
 	}
 	if dsn != "" {
 		return gorm.Open(postgres.Open(dsn), cfg)
