@@ -149,7 +149,11 @@ func TestClockStepBackNeverRestoresAChildDeletedOnItsOwn(t *testing.T) {
 							}
 							if isLone[loneRow{table, id}] {
 								if assert.NotNil(t, ts, "%s %d was deleted on its own and must stay deleted (zombie)", table, id) {
-									assert.True(t, ts.Equal(instant), "%s %d keeps its own instant %s, got %s", table, id, instant, ts)
+									own := instant
+									if db.Dialector.Name() == "mysql" { // datetime(3) keeps milliseconds
+										own = instant.Truncate(time.Millisecond)
+									}
+									assert.True(t, ts.Equal(own), "%s %d keeps its own instant %s, got %s", table, id, own, ts)
 								}
 								continue
 							}

@@ -2,6 +2,7 @@ package reliability_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -96,6 +97,9 @@ func TestBugOrNextToQuotedIdentifierLeaks(t *testing.T) {
 	testdb.Each(t, quietConfig, func(t *testing.T, db *gorm.DB) {
 		fx := seedItems(t, db)
 		for _, raw := range []string{`a = 1 OR"b" = 2`, `"items"."a" = 1 OR"items"."b" = 2`, `(b = 2)OR"a" = 1`} {
+			if db.Dialector.Name() == "mysql" { // the same case with MySQL's identifier quotes
+				raw = strings.ReplaceAll(raw, `"`, "`")
+			}
 			t.Run(raw, func(t *testing.T) {
 				assertFiltered(t, fx, func(q *gorm.DB) *gorm.DB { return q.Model(&Item{}).Where(raw) })
 			})

@@ -27,7 +27,7 @@ import (
 )
 
 // TestMain stops the harness's PostgreSQL cluster after the tests.
-func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(testdb.Main(m, testdb.WithMariaDB())) }
 
 // envSoak names the variable that lengthens the time-bounded tests
 // (a Go duration, e.g. SOFTDELETE_SOAK=60s).
@@ -160,7 +160,8 @@ func classify(err error) errClass {
 		return classRestoreConflict
 	case errors.Is(err, softdelete.ErrParentDeleted):
 		return classParentDeleted
-	case errors.Is(err, gorm.ErrDuplicatedKey), state == "23505", strings.Contains(msg, "UNIQUE constraint failed"):
+	case errors.Is(err, gorm.ErrDuplicatedKey), state == "23505", strings.Contains(msg, "UNIQUE constraint failed"),
+		strings.Contains(msg, "Error 1062 "): // MySQL/MariaDB
 		return classDuplicate
 	case strings.Contains(msg, "database is locked"), strings.Contains(msg, "database table is locked"):
 		return classBusy
@@ -170,9 +171,9 @@ func classify(err error) errClass {
 		return classDiskFull
 	case state == "40001":
 		return classSerialization
-	case state == "40P01":
+	case state == "40P01", strings.Contains(msg, "Error 1213 "): // MySQL: deadlock found
 		return classDeadlock
-	case state == "55P03":
+	case state == "55P03", strings.Contains(msg, "Error 1205 "): // MySQL: lock wait timeout
 		return classLockTimeout
 	case state == "57014":
 		return classStatementCancel

@@ -338,6 +338,13 @@ func TestDocumentedUnfilteredPaths(t *testing.T) {
 			assert.Equal(t, all, rawIDs(t, db, "SELECT id FROM books"))
 		})
 		t.Run("Exec", func(t *testing.T) {
+			if db.Dialector.Name() == "mysql" { // MySQL counts changed rows: change them, then put them back
+				res := db.Exec("UPDATE books SET title = CONCAT(title, '~')")
+				require.NoError(t, res.Error)
+				assert.EqualValues(t, len(all), res.RowsAffected, "Exec reaches deleted rows")
+				require.NoError(t, db.Exec("UPDATE books SET title = TRIM(TRAILING '~' FROM title)").Error)
+				return
+			}
 			res := db.Exec("UPDATE books SET title = title")
 			require.NoError(t, res.Error)
 			assert.EqualValues(t, len(all), res.RowsAffected, "Exec reaches deleted rows")

@@ -55,6 +55,11 @@ var auditDDL = map[string][]string{
 			BEGIN INSERT INTO purge_audit (id, email, deleted_at) VALUES (OLD.id, OLD.email, OLD.deleted_at); RETURN OLD; END $$`,
 		`CREATE TRIGGER accounts_purge_audit BEFORE DELETE ON accounts FOR EACH ROW EXECUTE FUNCTION accounts_purge_audit()`,
 	},
+	"mysql": {
+		`CREATE TABLE purge_audit (id bigint, email text, deleted_at datetime(3))`,
+		`CREATE TRIGGER accounts_purge_audit BEFORE DELETE ON accounts FOR EACH ROW
+			INSERT INTO purge_audit (id, email, deleted_at) VALUES (OLD.id, OLD.email, OLD.deleted_at)`,
+	},
 }
 
 // workload is the shared state of one mixed-workload run.
