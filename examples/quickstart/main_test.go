@@ -12,7 +12,7 @@ import (
 	"github.com/gorm-softdelete/softdelete/internal/testdb"
 )
 
-func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(testdb.Main(m, testdb.WithMariaDB())) }
 
 func TestQuickstart(t *testing.T) {
 	testdb.Each(t, nil, func(t *testing.T, db *gorm.DB) {
