@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
 
 	"github.com/gorm-softdelete/softdelete"
 )
@@ -170,9 +172,11 @@ func TestPurgeSweepSkipsALockedRow(t *testing.T) {
 		require.NoError(t, restore.Exec("UPDATE purge_events SET deleted_at = NULL WHERE id = ?", id).Error)
 
 		e.log.reset()
-		n, err := purgeAsync(t, e.db, &PurgeEvent{}, softdelete.PurgeOptions{OlderThan: retention})()
+		traced := &traceLog{Interface: e.log}
+		n, err := purgeAsync(t, e.db.Session(&gorm.Session{Logger: traced}), &PurgeEvent{}, softdelete.PurgeOptions{OlderThan: retention})()
 		require.NoError(t, err)
 		assert.EqualValues(t, 49, n)
+		assert.Empty(t, traced.errors(), "the given-up lock wait is not logged as an error")
 		require.NoError(t, restore.Commit().Error)
 		assert.Nil(t, e.deletedAt(t, "purge_events", id), "the restored row survives, live")
 		assert.EqualValues(t, 1, e.count(t, "SELECT count(*) FROM purge_events"))
@@ -180,6 +184,30 @@ func TestPurgeSweepSkipsALockedRow(t *testing.T) {
 		require.Len(t, skip, 1, "the range was redone skipping the held row")
 		assert.Contains(t, skip[0], "ctid = ANY(ARRAY(SELECT ctid FROM")
 	})
+}
+
+// traceLog records the errors GORM traces, passing every trace on.
+type traceLog struct {
+	logger.Interface
+	mu   sync.Mutex
+	errs []error
+}
+
+func (l *traceLog) LogMode(logger.LogLevel) logger.Interface { return l }
+
+func (l *traceLog) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	if err != nil {
+		l.mu.Lock()
+		l.errs = append(l.errs, err)
+		l.mu.Unlock()
+	}
+	l.Interface.Trace(ctx, begin, fc, err)
+}
+
+func (l *traceLog) errors() []error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]error(nil), l.errs...)
 }
 
 // purgeLockKey is the advisory lock key of a table's purge segments (the

@@ -1,15 +1,18 @@
 package dialect
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"math"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+	"gorm.io/gorm/logger"
 )
 
 // Sweeper purges a table by physical row address instead of through an
@@ -189,12 +192,31 @@ const pgSweepSkipLocked = `DELETE FROM ? WHERE ctid = ANY(ARRAY(SELECT ctid FROM
 func (pgSweep) Delete(db *gorm.DB, p SweepPlan, span Span, cond clause.Expression) (int64, error) {
 	t := clause.Table{Name: p.Table}
 	lo, hi := p.tid(span.From), p.tid(span.To)
-	res := db.Exec(pgSweepDelete, t, lo, hi, cond)
+	res := db.Session(&gorm.Session{Logger: quietLockTimeout{db.Logger}}).Exec(pgSweepDelete, t, lo, hi, cond)
 	if res.Error == nil || !isLockTimeout(res.Error) {
 		return res.RowsAffected, res.Error
 	}
 	res = db.Session(&gorm.Session{NewDB: true}).Exec(pgSweepSkipLocked, t, t, lo, hi, cond, cond)
 	return res.RowsAffected, res.Error
+}
+
+// quietLockTimeout is a GORM logger that does not log a statement cancelled
+// by lock_timeout: for the sweep that is not a failure (the range is redone
+// skipping locked rows), and logging it would report an error per restore
+// that raced a purge.
+type quietLockTimeout struct{ logger.Interface }
+
+// LogMode implements logger.Interface.
+func (q quietLockTimeout) LogMode(l logger.LogLevel) logger.Interface {
+	return quietLockTimeout{q.Interface.LogMode(l)}
+}
+
+// Trace implements logger.Interface.
+func (q quietLockTimeout) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	if err != nil && isLockTimeout(err) {
+		err = nil
+	}
+	q.Interface.Trace(ctx, begin, fc, err)
 }
 
 // isLockTimeout reports a statement cancelled by lock_timeout (55P03).
