@@ -109,6 +109,11 @@ func TestMySQLLiveUniqueIndex(t *testing.T) {
 	db := openMySQL(t)
 	d := Of(db)
 	require.True(t, d.Features().Has(GeneratedColumnIndexes))
+	var version string
+	require.NoError(t, db.Raw("SELECT VERSION()").Scan(&version).Error)
+	assert.Equal(t, version, serverVersion(db.Dialector), "the version GORM's dialector read at Open")
+	assert.Equal(t, hasSkipLocked(version), d.Features().Has(SkipLocked), version)
+	assert.False(t, For("mysql").Features().Has(SkipLocked), "unknown server: no SKIP LOCKED")
 	require.NoError(t, db.Exec("CREATE TABLE t (id INT PRIMARY KEY AUTO_INCREMENT, slug VARCHAR(64), deleted_at DATETIME(3) NULL)").Error)
 	ix := Index{Name: "uidx_t_slug", Table: "t", Columns: []string{"slug"}, Unique: true, Where: "`deleted_at` IS NULL"}
 	require.NoError(t, db.Exec(d.CreateIndex(ix)).Error)
