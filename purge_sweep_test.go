@@ -312,3 +312,42 @@ func TestPurgeOnAOneConnectionPool(t *testing.T) {
 		assert.EqualValues(t, 2, left[len(left)-1], "OnBatch saw the committed batches")
 	})
 }
+
+// TestPurgeSweepSegments: on a PostgreSQL table of several 1024-page
+// segments, two purgers at once remove exactly the due rows between them,
+// each segment swept by whoever claimed it, spans clipped at segment ends.
+func TestPurgeSweepSegments(t *testing.T) {
+	if testing.Short() {
+		t.Skip("inserts 260 000 rows")
+	}
+	onPostgres(t, func(t *testing.T, e *env) {
+		purgeDB(t, e)
+		old, young := e.clock.Now().Add(-30*24*time.Hour), e.clock.Now().Add(-time.Hour)
+		require.NoError(t, e.db.Exec(`INSERT INTO purge_events (created_at, updated_at, deleted_at, name)
+			SELECT ?::timestamptz, ?::timestamptz, CASE WHEN g % 10 < 8 THEN ?::timestamptz WHEN g % 10 = 8 THEN ?::timestamptz END, 'x' FROM generate_series(1, 260000) g`,
+			old, old, old, young).Error)
+		require.NoError(t, e.db.Exec("ANALYZE purge_events").Error)
+		pages := e.count(t, "SELECT pg_relation_size('purge_events') / current_setting('block_size')::int")
+		require.Greater(t, pages, int64(2*1024), "more than two segments")
+
+		var a, b progress
+		waitA := purgeAsync(t, e.db, &PurgeEvent{}, softdelete.PurgeOptions{OlderThan: retention, BatchSize: 3000, OnBatch: a.add})
+		waitB := purgeAsync(t, e.db, &PurgeEvent{}, softdelete.PurgeOptions{OlderThan: retention, BatchTime: 5 * time.Millisecond, OnBatch: b.add})
+		na, errA := waitA()
+		nb, errB := waitB()
+		require.NoError(t, errA)
+		require.NoError(t, errB)
+		t.Logf("%d pages; the purgers removed %d and %d rows", pages, na, nb)
+		assert.EqualValues(t, 208000, na+nb, "every due row removed exactly once")
+		assert.EqualValues(t, 0, e.count(t, "SELECT count(*) FROM purge_events WHERE deleted_at < ?", e.clock.Now().Add(-retention)))
+		assert.EqualValues(t, 52000, e.count(t, "SELECT count(*) FROM purge_events"), "young and live rows stay")
+		for _, c := range []struct {
+			calls []softdelete.PurgeProgress
+			n     int64
+		}{{a.calls, na}, {b.calls, nb}} {
+			if len(c.calls) > 0 {
+				assert.Equal(t, c.n, c.calls[len(c.calls)-1].Purged, "OnBatch's running total is the count")
+			}
+		}
+	})
+}
