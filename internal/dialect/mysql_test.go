@@ -214,3 +214,18 @@ func TestMySQLTimeStep(t *testing.T) {
 	assert.Equal(t, time.Second, d.TimeStep(db, s.LookUpField("Sec")))
 	assert.Equal(t, time.Microsecond, For("postgres").TimeStep(db, s.LookUpField("Def")))
 }
+
+// TestMySQLLivePredicate reads back the generation expression as MariaDB
+// and MySQL 8 store it.
+func TestMySQLLivePredicate(t *testing.T) {
+	for expr, want := range map[string]string{
+		"if(`deleted_at` is null,1,NULL)":   "deleted_at is null", // MariaDB
+		"if((`deleted_at` is null),1,NULL)": "deleted_at is null", // MySQL 8
+		"IF(`deleted_at` IS NULL, 1, NULL)": "deleted_at is null",
+		"if(`views` > 0,1,NULL)":            "views > 0",
+		"`deleted_at` is null":              "generated deleted_at is null",
+		"if(`deleted_at` is null,2,NULL)":   "generated if deleted_at is null,2,null",
+	} {
+		assert.Equal(t, want, NormalizePredicate(livePredicate(expr)), expr)
+	}
+}
