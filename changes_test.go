@@ -240,3 +240,46 @@ func TestNoChangesWithoutTheOption(t *testing.T) {
 		assert.True(t, slices.ContainsFunc(e.log.sqls, func(s string) bool { return len(s) > 0 }))
 	})
 }
+
+// TestPurgeReportsEachBatch: a Purge batch reports the keys it removed from
+// each table, cascade children first; a refused change rolls the batch back.
+func TestPurgeReportsEachBatch(t *testing.T) {
+	changesDB(t, func(t *testing.T, e *env, log *changeLog) {
+		a, posts := e.seedPosts(t, 2)
+		c := Comment{PostID: posts[0].ID, Body: "c"}
+		require.NoError(t, e.db.Create(&c).Error)
+		lone := Comment{PostID: posts[1].ID, Body: "lone"}
+		require.NoError(t, e.db.Create(&lone).Error)
+		require.NoError(t, e.db.Delete(&a).Error) // the cascade takes both comments
+		e.clock.Advance(48 * time.Hour)
+		log.take()
+
+		opts := softdelete.PurgeOptions{OlderThan: 24 * time.Hour}
+		log.fail = errRefused
+		_, err := softdelete.Purge(context.Background(), e.db, &Author{}, opts)
+		require.ErrorIs(t, err, errRefused)
+		assert.EqualValues(t, 1, e.count(t, "SELECT count(*) FROM authors"), "the batch was rolled back")
+		assert.EqualValues(t, 2, e.count(t, "SELECT count(*) FROM comments"))
+
+		log.fail = nil
+		n, err := softdelete.Purge(context.Background(), e.db, &Author{}, opts)
+		require.NoError(t, err)
+		assert.EqualValues(t, 5, n)
+		assert.Equal(t, []string{
+			fmt.Sprintf("purge comments true [%d %d]", c.ID, lone.ID),
+			fmt.Sprintf("purge posts true [%d %d]", posts[0].ID, posts[1].ID),
+			fmt.Sprintf("purge authors false [%d]", a.ID),
+		}, summary(log.take()))
+
+		require.NoError(t, e.db.Exec("INSERT INTO comments (post_id, body, deleted_at) VALUES (NULL, 'x', ?)", e.clock.Now().Add(-72*time.Hour)).Error)
+		n, err = softdelete.Purge(context.Background(), e.db, &Comment{}, opts)
+		require.NoError(t, err)
+		assert.EqualValues(t, 1, n)
+		got := log.take()
+		require.Len(t, got, 1)
+		assert.Equal(t, softdelete.OpPurge, got[0].Op)
+		assert.Equal(t, "comments", got[0].Table)
+		assert.False(t, got[0].Cascade)
+		assert.Len(t, got[0].Keys, 1)
+	})
+}

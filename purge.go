@@ -409,11 +409,11 @@ func (j *purgeJob) leafBatch(size int) (counts []tableCount, more bool, err erro
 			return err
 		}
 		conds := append([]clause.Expression{keys, j.expired(table)}, j.scope...)
-		res := tx.Session(&gorm.Session{NewDB: true}).Exec("DELETE FROM ? ?", clause.Table{Name: table}, clause.Where{Exprs: conds})
-		if res.Error != nil {
-			return res.Error
+		removed, err := j.delete(tx, rowSet{m: j.m, table: table, conds: conds}, false)
+		if err != nil {
+			return err
 		}
-		counts, more = []tableCount{{table, res.RowsAffected}}, n >= size
+		counts, more = []tableCount{{table, removed}}, n >= size
 		return nil
 	})
 	return counts, more, err
@@ -631,15 +631,27 @@ func liveChildError(rel *schema.Relationship, cols []string, row map[string]any)
 // rows; it returns the rows removed per table in that order.
 func (j *purgeJob) deleteLevels(tx *gorm.DB, root rowSet, levels []purgeLevel) ([]tableCount, error) {
 	var counts []tableCount
-	for _, set := range append(deadSets(levels), root) {
-		res := tx.Session(&gorm.Session{NewDB: true}).Exec("DELETE FROM ? ?",
-			clause.Table{Name: set.table}, clause.Where{Exprs: set.conds})
-		if res.Error != nil {
-			return nil, res.Error
+	dead := deadSets(levels)
+	for i, set := range append(dead, root) {
+		n, err := j.delete(tx, set, i < len(dead))
+		if err != nil {
+			return nil, err
 		}
-		counts = addCount(counts, set.table, res.RowsAffected)
+		counts = addCount(counts, set.table, n)
 	}
 	return counts, nil
+}
+
+// delete removes the rows of set in the batch's transaction and returns how
+// many; with WithChanges it reports their keys (cascade: a child level).
+func (j *purgeJob) delete(tx *gorm.DB, set rowSet, cascade bool) (int64, error) {
+	table, where := clause.Table{Name: set.table}, clause.Where{Exprs: set.conds}
+	if j.p.changes != nil && len(set.m.schema.PrimaryFieldDBNames) > 0 {
+		c := j.p.newChange(tx, OpPurge, set, time.Time{}, nil, cascade)
+		return j.p.execChanged(tx, c, set, "DELETE FROM ? ?", table, where)
+	}
+	res := tx.Session(&gorm.Session{NewDB: true}).Exec("DELETE FROM ? ?", table, where)
+	return res.RowsAffected, res.Error
 }
 
 // deadSets lists the rows to remove of each level, in level order.

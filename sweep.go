@@ -12,9 +12,10 @@ import (
 // a model without cascades (a cascading batch needs its roots' keys, read and
 // locked), no caller conditions (a tenant's rows are found through the index,
 // not by reading the whole table), and not inside a caller's transaction
-// (claims are session-level and the batches must commit on their own).
+// (claims are session-level and the batches must commit on their own), nor
+// with WithChanges (a keyset batch knows the keys it deletes).
 func (j *purgeJob) sweeper() dialect.Sweeper {
-	if len(j.m.cascades) > 0 || len(j.scope) > 0 || inTransaction(j.db) {
+	if len(j.m.cascades) > 0 || len(j.scope) > 0 || inTransaction(j.db) || j.p.changes != nil {
 		return nil
 	}
 	return dialect.Of(j.db).Sweeper()
