@@ -95,9 +95,12 @@
 //
 //	n, err := softdelete.Purge(ctx, db, &Post{}, softdelete.PurgeOptions{OlderThan: 30 * 24 * time.Hour})
 //
-// On PostgreSQL each batch locks its candidates with FOR UPDATE SKIP LOCKED
-// and repeats the retention predicate on its DELETE, so a row restored
-// meanwhile survives and purgers on several nodes never collide. A Purger
+// Each batch is one short DELETE over a range of physical row addresses
+// (PostgreSQL's ctid, SQLite's rowid) or, for cascades and conditions, over
+// the keys of the next candidates in (deleted_at, key) order; either way it
+// repeats the retention predicate, so a row restored meanwhile survives.
+// Purgers on several nodes take different table segments (advisory locks)
+// or skip each other's rows (FOR UPDATE SKIP LOCKED) and never wait. A Purger
 // (NewPurger) runs retention policies for several models on an interval.
 //
 // # What is not filtered
