@@ -633,6 +633,13 @@ func (j *purgeJob) deleteLevels(tx *gorm.DB, root rowSet, levels []purgeLevel) (
 	var counts []tableCount
 	dead := deadSets(levels)
 	for i, set := range append(dead, root) {
+		if self := set.m.selfCascade(); self != nil {
+			// where foreign keys are checked row by row (MySQL), a subtree is
+			// deleted by its locked keys after clearing its own links
+			if set = set.detached(tx, self, opHard); tx.Error != nil {
+				return nil, tx.Error
+			}
+		}
 		n, err := j.delete(tx, set, i < len(dead))
 		if err != nil {
 			return nil, err
