@@ -19,7 +19,7 @@ import (
 	"github.com/gorm-softdelete/softdelete/internal/testdb"
 )
 
-func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(testdb.Main(m, testdb.WithMariaDB())) }
 
 // Test models. Author → Posts → Comments cascade; Tag has no soft-delete
 // field; Legacy uses GORM's own gorm.DeletedAt.
