@@ -1,15 +1,11 @@
 package softdelete
 
 import (
-	"errors"
-	"fmt"
 	"reflect"
 	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
-
-	"github.com/gorm-softdelete/softdelete/internal/dialect"
 )
 
 // softDelete renders UPDATE t SET deleted_at = <ts> WHERE <conds> AND deleted_at IS NULL,
@@ -25,10 +21,6 @@ func (p *Plugin) softDelete(db *gorm.DB, m *modelMeta) {
 		addPredicate(stmt, clause.Eq{Column: m.column(), Value: nil})
 		buildUpdate(stmt, m.deleteSet(ts, nil))
 		_ = db.AddError(gorm.ErrMissingWhereClause)
-		return
-	}
-	if err := returningSupported(db, m); err != nil {
-		_ = db.AddError(err)
 		return
 	}
 	actor, err := p.actorValue(stmt, m)
@@ -47,17 +39,6 @@ func (p *Plugin) softDelete(db *gorm.DB, m *modelMeta) {
 	buildUpdate(stmt, m.deleteSet(ts, actor))
 	writeBack(stmt, m, ts)
 	p.captureChanges(db, OpDelete, m, ts, actor)
-}
-
-// returningSupported refuses a soft Delete asked for RETURNING where the
-// database has no UPDATE ... RETURNING (MariaDB has it for DELETE only): the
-// statement would fail with a syntax error, or return nothing.
-func returningSupported(db *gorm.DB, m *modelMeta) error {
-	if _, ok := db.Statement.Clauses["RETURNING"]; !ok || dialect.Of(db).Features().Has(dialect.ReturningWrites) {
-		return nil
-	}
-	return fmt.Errorf("softdelete: RETURNING on a soft Delete of %s: %s has no UPDATE ... RETURNING (%w)",
-		m.schema.Name, db.Dialector.Name(), errors.ErrUnsupported)
 }
 
 // whereConds returns the statement's WHERE conditions as they stand.
