@@ -81,3 +81,32 @@ WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'accounts' AND COLUMN_NAME = 'n
 		assert.Equal(t, "varchar(191)", typ)
 	})
 }
+
+// TestSaveFallbackLeavesTheTombstoneRowAsItIs: Save of a stale struct whose
+// row is a tombstone falls back to an upsert (ON CONFLICT DO UPDATE, or
+// MySQL's ON DUPLICATE KEY UPDATE, which has no WHERE); every column of the
+// tombstone, its timestamps included, stays as stored.
+func TestSaveFallbackLeavesTheTombstoneRowAsItIs(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		_, posts := e.seedPosts(t, 1)
+		require.NoError(t, e.db.Delete(&posts[0]).Error)
+		row := func() map[string]any {
+			t.Helper()
+			got := map[string]any{}
+			require.NoError(t, e.db.Raw("SELECT title, views, "+e.castText("created_at")+" AS c, "+e.castText("updated_at")+" AS u, "+
+				e.castText("deleted_at")+" AS d FROM posts WHERE id = ?", posts[0].ID).Take(&got).Error)
+			return got
+		}
+		before := row()
+
+		stale := posts[0]
+		stale.DeletedAt, stale.Title, stale.Views = deletedAt{}, "zombie", 99
+		e.log.reset()
+		require.NoError(t, e.db.Save(&stale).Error)
+		assert.Equal(t, before, row(), "the tombstone is neither rewritten nor resurrected")
+		if e.name == "mysql" {
+			assert.Len(t, e.log.matching("`title`=CASE WHEN `posts`.`deleted_at` IS NULL THEN VALUES(`title`) ELSE `posts`.`title` END"), 1,
+				"Save's fallback is the guarded ON DUPLICATE KEY UPDATE")
+		}
+	})
+}
