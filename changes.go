@@ -107,7 +107,9 @@ func (p *Plugin) captureChanges(db *gorm.DB, op Op, m *modelMeta, at time.Time, 
 		return
 	}
 	c := &capture{change: p.newChange(db, op, rowSet{m: m, table: stmt.Table}, at, actor, false)}
-	if dialect.Of(db).Features().Has(dialect.ReturningWrites) {
+	if _, own := stmt.Clauses["RETURNING"]; !own && dialect.Of(db).Features().Has(dialect.ReturningWrites) {
+		// (a statement with a RETURNING of the caller's is run by GORM as a
+		// query that GORM scans: its keys are read first, as elsewhere)
 		c.pool = stmt.ConnPool
 		stmt.ConnPool = &returningPool{ConnPool: stmt.ConnPool, returning: returningList(db, c.change.Columns), c: c}
 	} else {

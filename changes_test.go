@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/gorm-softdelete/softdelete"
 )
@@ -281,5 +282,26 @@ func TestPurgeReportsEachBatch(t *testing.T) {
 		assert.Equal(t, "comments", got[0].Table)
 		assert.False(t, got[0].Cascade)
 		assert.Len(t, got[0].Keys, 1)
+	})
+}
+
+// TestChangesWithTheCallersReturning: a Delete carrying the caller's own
+// RETURNING clause (GORM scans it into the passed value) still reports its
+// keys, and the caller still gets the returned columns.
+func TestChangesWithTheCallersReturning(t *testing.T) {
+	changesDB(t, func(t *testing.T, e *env, log *changeLog) {
+		_, posts := e.seedPosts(t, 1)
+		cs := []Comment{{PostID: posts[0].ID, Body: "a"}, {PostID: posts[0].ID, Body: "b"}}
+		require.NoError(t, e.db.Create(&cs).Error)
+		log.take()
+		if e.name == "mysql" {
+			t.Skip("no UPDATE ... RETURNING on MySQL/MariaDB")
+		}
+		var got []Comment
+		res := e.db.Clauses(clause.Returning{Columns: []clause.Column{{Name: "id"}, {Name: "body"}}}).
+			Where("post_id = ?", posts[0].ID).Delete(&got)
+		require.NoError(t, res.Error)
+		assert.Len(t, got, 2, "the caller's RETURNING is scanned as in GORM")
+		assert.Equal(t, []string{fmt.Sprintf("delete comments false [%d %d]", cs[0].ID, cs[1].ID)}, summary(log.take()))
 	})
 }
