@@ -103,10 +103,25 @@
 // or skip each other's rows (FOR UPDATE SKIP LOCKED) and never wait. A Purger
 // (NewPurger) runs retention policies for several models on an interval.
 //
+// # Change events
+//
+// WithChanges reports the primary keys every soft delete, cascade level,
+// Restore, HardDelete and Purge batch changed, inside the statement's
+// transaction; ChangeTx writes an outbox row in it, and an error from the
+// callback rolls the operation back.
+//
+// # Migrations and the doctor
+//
+// MigrationSQL returns the up and down statements of the plugin's indexes for
+// migration files (CONCURRENTLY on PostgreSQL, and the conversion of a full
+// unique index); WithConcurrentIndexes makes AutoMigrate build that way. Check
+// finds soft-delete mistakes in models and the database.
+//
 // # What is not filtered
 //
 // db.Raw and db.Exec are never rewritten, and neither are hand-written join
 // strings (db.Joins("JOIN posts ON ...")): add "posts.deleted_at IS NULL"
-// yourself there. Table("posts") reads without a model are filtered once the
-// table was registered through AutoMigrate.
+// yourself there, and let WithLeakDetector find the ones you missed in
+// development and CI. Table("posts") reads without a model are filtered once
+// the table was registered through AutoMigrate.
 package softdelete
