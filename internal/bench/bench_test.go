@@ -22,10 +22,10 @@ func BenchmarkUnmanaged(b *testing.B) {
 }
 
 // BenchmarkE2E is benchmark 3: end to end on every target, without and
-// with PrepareStmt.
+// with PrepareStmt (MariaDB: point read and lists).
 func BenchmarkE2E(b *testing.B) {
 	e := newEnv(b, benchScale())
-	for _, t := range availableTargets(b) {
+	for _, t := range append(availableTargets(b), mariaDBTargets(b)...) {
 		for _, prepare := range []bool{false, true} {
 			name := string(t)
 			if prepare {
@@ -43,8 +43,8 @@ func BenchmarkE2E(b *testing.B) {
 // set-based SQL (100 000 posts only with SOFTDELETE_BENCH_FULL=1).
 func BenchmarkCascade(b *testing.B) {
 	e := newEnv(b, benchScale())
-	for _, t := range []Target{SQLiteMem, Postgres} {
-		if t == Postgres && !hasPostgres(b) {
+	for _, t := range []Target{SQLiteMem, Postgres, MariaDB} {
+		if (t == Postgres && !hasPostgres(b)) || (t == MariaDB && !hasMariaDB(b)) {
 			continue
 		}
 		b.Run(string(t), func(b *testing.B) {
@@ -59,8 +59,8 @@ func BenchmarkCascade(b *testing.B) {
 // untimed).
 func BenchmarkPurge(b *testing.B) {
 	e := newEnv(b, benchScale())
-	for _, t := range []Target{SQLiteFile, Postgres} {
-		if t == Postgres && !hasPostgres(b) {
+	for _, t := range []Target{SQLiteFile, Postgres, MariaDB} {
+		if (t == Postgres && !hasPostgres(b)) || (t == MariaDB && !hasMariaDB(b)) {
 			continue
 		}
 		b.Run(string(t), func(b *testing.B) {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -51,10 +50,14 @@ type sqlDBPool struct{ db *sql.DB }
 
 func (p sqlDBPool) begin(ctx context.Context) (sqlTx, error) { return p.db.BeginTx(ctx, nil) }
 
-// newHandCascade prepares the hand-written statements for target.
+// newHandCascade prepares the hand-written statements for target. On
+// MariaDB the comment and post statements are multi-table UPDATEs (joins),
+// MySQL's own form: MariaDB 10.11 runs no semi-join for a single-table
+// UPDATE ... WHERE x IN (SELECT ...), and the bindings stay in the same
+// order (SET before WHERE).
 func newHandCascade(pool txPool, t Target) *handCascade {
 	q := func(s string) string { return rebind(t, s) }
-	return &handCascade{
+	h := &handCascade{
 		pool: pool,
 		delete: []string{
 			q(`UPDATE comments SET deleted_at = ? WHERE post_id IN
@@ -73,6 +76,16 @@ func newHandCascade(pool txPool, t Target) *handCascade {
 			q(`UPDATE users SET deleted_at = NULL WHERE id = ? AND deleted_at IS NOT NULL`),
 		},
 	}
+	if t == MariaDB {
+		h.delete[0] = "UPDATE `comments` c JOIN `posts` p ON p.`id` = c.`post_id` SET c.`deleted_at` = ?" +
+			" WHERE p.`user_id` = ? AND p.`deleted_at` IS NULL AND c.`deleted_at` IS NULL"
+		h.restore[0] = "UPDATE `comments` c JOIN `posts` p ON p.`id` = c.`post_id` AND p.`deleted_at` = c.`deleted_at`" +
+			" JOIN `users` u ON u.`id` = p.`user_id` AND u.`deleted_at` = p.`deleted_at`" +
+			" SET c.`deleted_at` = NULL WHERE u.`id` = ?"
+		h.restore[1] = "UPDATE `posts` p JOIN `users` u ON u.`id` = p.`user_id` AND u.`deleted_at` = p.`deleted_at`" +
+			" SET p.`deleted_at` = NULL WHERE u.`id` = ?"
+	}
+	return h
 }
 
 // run executes stmts in one transaction with args, and returns the rows the
@@ -156,30 +169,21 @@ func createCascade(d *DB, db *gorm.DB, size int) error {
 	own, other := size/10, size // posts user 1 deleted earlier; posts of other users
 	posts := size + own + other
 	return errorsJoin(
-		d.Exec(fmt.Sprintf(`INSERT INTO users (id, created_at, updated_at, name) SELECT x, %s, %s, 'u' || x FROM %s`,
-			now, now, series(d, 11))),
+		d.Exec(fmt.Sprintf(`INSERT INTO users (id, created_at, updated_at, name) SELECT x, %s, %s, %s FROM %s`,
+			now, now, concat(d, "'u'", "x"), series(d, 11))),
 		// posts 1..size: user 1, live; then user 1's own deletions; then other users' (x %% 5 = 0 deleted)
 		d.Exec(fmt.Sprintf(`INSERT INTO posts (id, created_at, updated_at, deleted_at, user_id, title)
 			SELECT x, %[1]s, %[1]s,
 				CASE WHEN x > %[2]d AND (x <= %[3]d OR x %% 5 = 0) THEN %[4]s END,
-				CASE WHEN x <= %[3]d THEN 1 ELSE 2 + x %% 10 END, 'post ' || x FROM %[5]s`,
-			now, size, size+own, old, series(d, posts))),
+				CASE WHEN x <= %[3]d THEN 1 ELSE 2 + x %% 10 END, %[6]s FROM %[5]s`,
+			now, size, size+own, old, series(d, posts), concat(d, "'post '", "x"))),
 		// 3 comments per post: deleted with their post, or every tenth on its own
 		d.Exec(fmt.Sprintf(`INSERT INTO comments (id, created_at, updated_at, deleted_at, post_id, body)
-			SELECT c.x, %[1]s, %[1]s, CASE WHEN p.deleted_at IS NOT NULL OR c.x %% 10 = 0 THEN %[2]s END, p.id, 'comment ' || c.x
-			FROM %[3]s JOIN posts p ON p.id = (c.x + 2) / 3`,
-			now, old, strings.Replace(series(d, 3*posts), "AS g(x)", "AS c(x)", 1)+aliasSeries(d))),
+			SELECT c.x, %[1]s, %[1]s, CASE WHEN p.deleted_at IS NOT NULL OR c.x %% 10 = 0 THEN %[2]s END, p.id, %[4]s
+			FROM %[3]s JOIN posts p ON p.id = %[5]s`,
+			now, old, seriesAs(d, 3*posts, "c"), concat(d, "'comment '", "c.x"), idiv(d, "c.x + 2", "3"))),
 		analyze(d),
 	)
-}
-
-// aliasSeries names SQLite's series subquery c (PostgreSQL's is renamed by
-// the caller).
-func aliasSeries(d *DB) string {
-	if d.Target == Postgres {
-		return ""
-	}
-	return " c"
 }
 
 // errorsJoin returns the first non-nil error (later steps are skipped by

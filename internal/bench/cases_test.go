@@ -53,7 +53,7 @@ func runOnce(t *testing.T, groups []Group, err error) {
 // at a tiny scale.
 func TestCasesRun(t *testing.T) {
 	e := newEnv(t, tinyScale)
-	targets := availableTargets(t)
+	targets := append(availableTargets(t), mariaDBTargets(t)...)
 	t.Run("build", func(t *testing.T) { g, err := e.BuildGroups(); runOnce(t, g, err) })
 	t.Run("unmanaged", func(t *testing.T) { g, err := e.UnmanagedGroups(); runOnce(t, g, err) })
 	for _, target := range targets {
@@ -79,8 +79,8 @@ func TestCasesRun(t *testing.T) {
 		g, err := e.UpsertGroups(ts)
 		runOnce(t, g, err)
 	})
-	for _, target := range []Target{SQLiteFile, Postgres} {
-		if target == Postgres && !hasPostgres(t) {
+	for _, target := range []Target{SQLiteFile, Postgres, MariaDB} {
+		if (target == Postgres && !hasPostgres(t)) || (target == MariaDB && !hasMariaDB(t)) {
 			continue
 		}
 		t.Run("purge/"+string(target), func(t *testing.T) {

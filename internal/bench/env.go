@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	gomysql "github.com/go-sql-driver/mysql"
+	"gorm.io/driver/mysql"
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
@@ -29,10 +31,11 @@ const (
 	SQLiteMem  Target = "sqlite-mem"  // in-memory SQLite, one connection
 	SQLiteFile Target = "sqlite-file" // SQLite file, WAL, synchronous=NORMAL
 	Postgres   Target = "postgres"    // PostgreSQL over loopback (internal/testdb's cluster)
+	MariaDB    Target = "mariadb"     // MariaDB over loopback (internal/testdb's server), MySQL dialect
 )
 
 // Targets lists every target, in report order.
-var Targets = []Target{SQLiteMem, SQLiteFile, Postgres}
+var Targets = []Target{SQLiteMem, SQLiteFile, Postgres, MariaDB}
 
 // Scale holds the data sizes of one run.
 type Scale struct {
@@ -79,6 +82,8 @@ type Env struct {
 	dir     string // temp dir for SQLite files
 	pgDSN   string
 	pgAdmin *sql.DB
+	myCfg   *gomysql.Config // MariaDB server, no database selected
+	myAdmin *sql.DB         // creates and drops the per-fixture databases
 	closers []func() error
 	cache   map[string]any // lazily built fixtures, see once
 }
@@ -89,8 +94,8 @@ func NewEnv(scale Scale) *Env {
 }
 
 // Close closes every database opened through e and drops its PostgreSQL
-// schemas. It does not stop the PostgreSQL cluster (testdb.Main or
-// testdb.Shutdown do).
+// schemas and MariaDB databases. It does not stop the PostgreSQL cluster or
+// the MariaDB server (testdb.Main or testdb.Shutdown do).
 func (e *Env) Close() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -102,6 +107,10 @@ func (e *Env) Close() error {
 	if e.pgAdmin != nil {
 		errs = append(errs, e.pgAdmin.Close())
 		e.pgAdmin = nil
+	}
+	if e.myAdmin != nil {
+		errs = append(errs, e.myAdmin.Close())
+		e.myAdmin = nil
 	}
 	if e.dir != "" {
 		errs = append(errs, os.RemoveAll(e.dir))
@@ -178,6 +187,8 @@ func (e *Env) Open(target Target, name string) (*DB, error) {
 		}
 	case Postgres:
 		sqlDB, err = e.openPostgres(name)
+	case MariaDB:
+		sqlDB, err = e.openMariaDB(name)
 	default:
 		err = fmt.Errorf("unknown target %q", target)
 	}
@@ -247,6 +258,54 @@ func PostgresAvailable() (bool, string) {
 	return dsn != "", reason
 }
 
+// openMariaDB creates a database of its own on the harness's MariaDB server
+// (dropped on Close) and returns a pool on it.
+func (e *Env) openMariaDB(name string) (*sql.DB, error) {
+	e.mu.Lock()
+	if e.myCfg == nil {
+		dsn, reason := testdb.MySQLDSN()
+		if dsn == "" {
+			e.mu.Unlock()
+			return nil, errors.New(reason)
+		}
+		cfg, err := gomysql.ParseDSN(dsn)
+		if err != nil {
+			e.mu.Unlock()
+			return nil, err
+		}
+		cfg.ParseTime, cfg.Loc = true, time.UTC
+		admin, err := sql.Open("mysql", cfg.FormatDSN())
+		if err != nil {
+			e.mu.Unlock()
+			return nil, err
+		}
+		e.myCfg, e.myAdmin = cfg, admin
+	}
+	cfg, admin := e.myCfg.Clone(), e.myAdmin
+	e.mu.Unlock()
+	cfg.DBName = "bench_" + sanitize(name) + "_" + randomHex(4)
+	if _, err := admin.Exec("CREATE DATABASE " + cfg.DBName); err != nil {
+		return nil, fmt.Errorf("create database %s: %w", cfg.DBName, err)
+	}
+	e.onClose(func() error {
+		_, err := admin.Exec("DROP DATABASE IF EXISTS " + cfg.DBName)
+		return err
+	})
+	db, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxIdleConns(8)
+	return db, nil
+}
+
+// MariaDBAvailable reports whether the MariaDB target can be used, and why
+// not.
+func MariaDBAvailable() (bool, string) {
+	dsn, reason := testdb.MySQLDSN()
+	return dsn != "", reason
+}
+
 // GormConfig says how to open a *gorm.DB on a DB.
 type GormConfig struct {
 	Plugin      bool // db.Use(softdelete.New())
@@ -262,9 +321,12 @@ func (d *DB) Gorm(cfg GormConfig) (*gorm.DB, error) {
 		conn = cfg.Pool
 	}
 	var dial gorm.Dialector
-	if d.Target == Postgres {
+	switch d.Target {
+	case Postgres:
 		dial = postgres.New(postgres.Config{Conn: conn})
-	} else {
+	case MariaDB:
+		dial = mysql.New(mysql.Config{Conn: conn})
+	default:
 		dial = sqlite.New(sqlite.Config{Conn: conn})
 	}
 	db, err := gorm.Open(dial, &gorm.Config{
@@ -300,8 +362,11 @@ func (d *DB) Exec(stmts ...string) error {
 // Version returns the database server's version string.
 func (d *DB) Version() (string, error) {
 	q := "select sqlite_version()"
-	if d.Target == Postgres {
+	switch d.Target {
+	case Postgres:
 		q = "show server_version"
+	case MariaDB:
+		q = "SELECT VERSION()"
 	}
 	var v string
 	err := d.SQL.QueryRow(q).Scan(&v)

@@ -8,7 +8,7 @@ import (
 	"github.com/gorm-softdelete/softdelete/internal/testdb"
 )
 
-func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(testdb.Main(m, testdb.WithMariaDB())) }
 
 // benchScale is the scale of go test -bench: QuickScale, or FullScale with
 // SOFTDELETE_BENCH_FULL=1.
@@ -30,9 +30,10 @@ func newEnv(tb testing.TB, scale Scale) *Env {
 	return e
 }
 
-// availableTargets lists the targets tb can use: PostgreSQL only when the
-// harness has it (testdb.Targets skips or, with
-// SOFTDELETE_REQUIRE_POSTGRES=1, fails otherwise).
+// availableTargets lists the targets of every benchmark: the SQLite ones,
+// and PostgreSQL only when the harness has it (testdb.Targets skips or,
+// with SOFTDELETE_REQUIRE_POSTGRES=1, fails otherwise). MariaDB runs only
+// some benchmarks: see hasMariaDB.
 func availableTargets(tb testing.TB) []Target {
 	tb.Helper()
 	ts := []Target{SQLiteMem, SQLiteFile}
@@ -53,6 +54,28 @@ func hasPostgres(tb testing.TB) bool {
 		}
 	}
 	return false
+}
+
+// hasMariaDB reports whether MariaDB is among tb's targets (testdb.Targets
+// logs why not or, with SOFTDELETE_REQUIRE_MARIADB=1, fails; it is off with
+// SOFTDELETE_TEST_MARIADB=0).
+func hasMariaDB(tb testing.TB) bool {
+	tb.Helper()
+	for _, name := range testdb.Targets(tb) {
+		if name == "mysql" {
+			return true
+		}
+	}
+	return false
+}
+
+// mariaDBTargets is []Target{MariaDB} when tb has it, else nil.
+func mariaDBTargets(tb testing.TB) []Target {
+	tb.Helper()
+	if hasMariaDB(tb) {
+		return []Target{MariaDB}
+	}
+	return nil
 }
 
 // runGroups runs every case of groups as sub-benchmarks group/impl.

@@ -54,7 +54,7 @@ type PurgeFixture struct {
 // PurgeFixture returns t's purge table (created on first use, not seeded).
 func (e *Env) PurgeFixture(t Target) (*PurgeFixture, error) {
 	return once(e, "purge-"+string(t), func() (*PurgeFixture, error) {
-		rows := e.Scale.PurgeRowsLite
+		rows := e.Scale.PurgeRowsLite // SQLite and MariaDB
 		if t == Postgres {
 			rows = e.Scale.PurgeRowsPG
 		}
@@ -82,16 +82,20 @@ func (fx *PurgeFixture) Due() int64 { return int64(fx.Rows) / 10 * 8 }
 func (fx *PurgeFixture) Seed() error {
 	d := fx.db
 	clear := "DELETE FROM purge_items"
-	if d.Target == Postgres {
+	switch d.Target {
+	case Postgres:
 		clear = "TRUNCATE purge_items"
+	case MariaDB:
+		clear = "TRUNCATE TABLE purge_items"
 	}
 	now := time.Now().Unix()
 	old, young := now-50*24*3600, now-3600
 	return errorsJoin(
 		d.Exec(clear),
 		d.Exec(fmt.Sprintf(`INSERT INTO purge_items (id, created_at, updated_at, deleted_at, payload)
-			SELECT x, %s, %s, CASE WHEN x %% 10 < 8 THEN %s WHEN x %% 10 = 9 THEN %s END, 'payload ' || x FROM %s`,
-			tsAt(d, old, "0"), tsAt(d, old, "0"), tsAt(d, old, "-x"), tsAt(d, young, "0"), series(d, fx.Rows))),
+			SELECT x, %s, %s, CASE WHEN x %% 10 < 8 THEN %s WHEN x %% 10 = 9 THEN %s END, %s FROM %s`,
+			tsAt(d, old, "0"), tsAt(d, old, "0"), tsAt(d, old, "-x"), tsAt(d, young, "0"), concat(d, "'payload '", "x"),
+			series(d, fx.Rows))),
 		analyze(d),
 	)
 }
@@ -136,7 +140,8 @@ func (fx *PurgeFixture) Batched(opts softdelete.PurgeOptions) (PurgeResult, erro
 	return r, fx.check(r, err)
 }
 
-// Single purges with one plain DELETE ... WHERE deleted_at < cutoff.
+// Single purges with one plain DELETE ... WHERE deleted_at < cutoff (the
+// same text on every target but for PostgreSQL's $1).
 func (fx *PurgeFixture) Single() (PurgeResult, error) {
 	cutoff := time.Now().UTC().Add(-purgeRetention)
 	start := time.Now()

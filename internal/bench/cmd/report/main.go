@@ -7,8 +7,10 @@
 //	cd internal/bench && go run ./cmd/report          # full run (< 20 min on 2 cores)
 //	cd internal/bench && go run ./cmd/report -quick   # smaller data, shorter runs (< 2 min)
 //
-// PostgreSQL comes from internal/testdb (SOFTDELETE_TEST_POSTGRES_DSN, or a
-// throwaway cluster it starts); the command stops that cluster on exit.
+// PostgreSQL and MariaDB come from internal/testdb (SOFTDELETE_TEST_POSTGRES_DSN
+// and SOFTDELETE_TEST_MYSQL_DSN, or a throwaway cluster and server it
+// starts); the command stops them on exit. MariaDB runs the point read, the
+// lists, the cascades and the purge (ratios reported, no targets yet).
 package main
 
 import (
@@ -46,7 +48,8 @@ func main() {
 	os.Exit(run(*quick, *rounds, *benchtime, *readme, *only))
 }
 
-// run does the work; its deferred cleanup always stops PostgreSQL.
+// run does the work; its deferred cleanup always stops PostgreSQL and
+// MariaDB.
 func run(quick bool, rounds int, benchtime, readme, only string) int {
 	defer testdb.Shutdown()
 	scale := bench.FullScale
@@ -91,7 +94,11 @@ func run(quick bool, rounds int, benchtime, readme, only string) int {
 	if !pg {
 		rep.Notes = append(rep.Notes, "PostgreSQL unavailable, its benchmarks were skipped: "+reason)
 	}
-	rep.Machine.SQLite, rep.Machine.Postgres = versions(env, pg)
+	my, reason := bench.MariaDBAvailable()
+	if !my {
+		rep.Notes = append(rep.Notes, "MariaDB unavailable, its benchmarks were skipped: "+reason)
+	}
+	rep.Machine.SQLite, rep.Machine.Postgres, rep.Machine.MariaDB = versions(env, pg, my)
 	if quick {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("quick run: cascade_100k_* ratios are measured at the largest size this run has, %d posts.",
 			scale.CascadeSizes[len(scale.CascadeSizes)-1]))
@@ -100,6 +107,9 @@ func run(quick bool, rounds int, benchtime, readme, only string) int {
 	targets := []bench.Target{bench.SQLiteMem, bench.SQLiteFile}
 	if pg {
 		targets = append(targets, bench.Postgres)
+	}
+	if my {
+		targets = append(targets, bench.MariaDB)
 	}
 	progress := os.Stderr
 	fmt.Fprintf(progress, "report: %s mode, %d rounds, benchtime %s\n", map[bool]string{true: "quick", false: "full"}[quick], rounds, benchtime)
@@ -150,8 +160,8 @@ func run(quick bool, rounds int, benchtime, readme, only string) int {
 	}
 	addGroups(env.UpsertGroups(upsertTargets))
 	runAll()
-	for _, t := range []bench.Target{bench.SQLiteFile, bench.Postgres} {
-		if (t == bench.Postgres && !pg) || (filter != nil && !filter.MatchString("purge/"+string(t))) {
+	for _, t := range []bench.Target{bench.SQLiteFile, bench.Postgres, bench.MariaDB} {
+		if (t == bench.Postgres && !pg) || (t == bench.MariaDB && !my) || (filter != nil && !filter.MatchString("purge/"+string(t))) {
 			continue
 		}
 		fx, err := env.PurgeFixture(t)
@@ -195,9 +205,17 @@ func run(quick bool, rounds int, benchtime, readme, only string) int {
 	return 0
 }
 
-// versions returns the SQLite and PostgreSQL server versions.
-func versions(env *bench.Env, pg bool) (sqlite, postgres string) {
-	sqlite, postgres = "?", "unavailable"
+// versions returns the SQLite, PostgreSQL and MariaDB server versions.
+func versions(env *bench.Env, pg, my bool) (sqlite, postgres, mariadb string) {
+	sqlite, postgres, mariadb = "?", "unavailable", ""
+	if my {
+		mariadb = "?"
+		if d, err := env.Open(bench.MariaDB, "version"); err == nil {
+			if v, err := d.Version(); err == nil {
+				mariadb = v
+			}
+		}
+	}
 	if d, err := env.Open(bench.SQLiteMem, "version"); err == nil {
 		if v, err := d.Version(); err == nil {
 			sqlite = v
@@ -210,11 +228,11 @@ func versions(env *bench.Env, pg bool) (sqlite, postgres string) {
 			}
 		}
 	}
-	return sqlite, postgres
+	return sqlite, postgres, mariadb
 }
 
-// stopOnSignal stops PostgreSQL (taking the running statement and every
-// schema with it: the cluster is throwaway) and removes the SQLite files
+// stopOnSignal stops PostgreSQL and MariaDB (taking the running statement
+// and every schema and database with them: both are throwaway) and removes the SQLite files
 // when the run is interrupted. It does not close env's pools, which would
 // wait for the running benchmark.
 func stopOnSignal(env *bench.Env) {
