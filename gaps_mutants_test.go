@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
 
 	"github.com/gorm-softdelete/softdelete"
@@ -139,5 +140,36 @@ func TestRestoreConflictOnAnUndeclaredIndex(t *testing.T) {
 			assert.Equal(t, []string{"code"}, conflict.Columns)
 			assert.Contains(t, err.Error(), "unique index on gap_books (code)")
 		}
+	})
+}
+
+// TestFailedCascadeLockChangesNothing: when locking the rows a cascading
+// delete starts from fails (a lock wait timeout behind another transaction),
+// the delete fails, nothing is deleted and the passed struct is not stamped.
+func TestFailedCascadeLockChangesNothing(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		if e.name == "sqlite" {
+			t.Skip("SQLite serialises writers: the cascade takes no row locks")
+		}
+		a, _ := e.seedPosts(t, 1)
+		holder := e.db.Begin()
+		require.NoError(t, holder.Error)
+		defer holder.Rollback()
+		var held []Author
+		require.NoError(t, holder.Clauses(clause.Locking{Strength: "UPDATE"}).Find(&held, a.ID).Error)
+
+		err := e.db.Transaction(func(tx *gorm.DB) error {
+			timeout := "SET LOCAL lock_timeout = '100ms'"
+			if e.name == "mysql" {
+				timeout = "SET SESSION innodb_lock_wait_timeout = 1"
+			}
+			require.NoError(t, tx.Exec(timeout).Error)
+			return tx.Delete(&a).Error
+		})
+		require.Error(t, err, "the lock wait timed out")
+		assert.False(t, a.DeletedAt.Valid, "the struct is not stamped")
+		require.NoError(t, holder.Rollback().Error)
+		assert.Zero(t, e.count(t, "SELECT count(*) FROM posts WHERE deleted_at IS NOT NULL"))
+		assert.Zero(t, e.count(t, "SELECT count(*) FROM authors WHERE deleted_at IS NOT NULL"))
 	})
 }
