@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 
@@ -171,5 +172,21 @@ func TestFailedCascadeLockChangesNothing(t *testing.T) {
 		require.NoError(t, holder.Rollback().Error)
 		assert.Zero(t, e.count(t, "SELECT count(*) FROM posts WHERE deleted_at IS NOT NULL"))
 		assert.Zero(t, e.count(t, "SELECT count(*) FROM authors WHERE deleted_at IS NOT NULL"))
+	})
+}
+
+// TestCheckIgnoresTheChainsConditions: Check reads the database on a
+// statement of its own: conditions pending on the *gorm.DB it is given do not
+// change its findings.
+func TestCheckIgnoresTheChainsConditions(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		a, _ := e.seedPosts(t, 2)
+		require.NoError(t, e.db.Exec(`UPDATE authors SET deleted_at = ? WHERE id = ?`, e.clock.Now(), a.ID).Error)
+		want, err := softdelete.Check(e.db, &Author{}, &Post{})
+		require.NoError(t, err)
+		got, err := softdelete.Check(e.db.Where("1 = 0").Limit(1), &Author{}, &Post{})
+		require.NoError(t, err)
+		assert.Equal(t, want, got)
+		assert.True(t, slices.ContainsFunc(got, func(f softdelete.Finding) bool { return f.Kind == softdelete.FindingLiveOrphans }))
 	})
 }
