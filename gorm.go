@@ -187,11 +187,7 @@ func rawJoin(stmt *gorm.Statement, name string) bool {
 	if _, ok := rels[name]; ok {
 		return false
 	}
-	parts := strings.Split(name, ".")
-	if len(parts) < 2 {
-		return true
-	}
-	for _, part := range parts {
+	for _, part := range strings.Split(name, ".") { // a single name is not a relation: raw
 		rel, ok := rels[part]
 		if !ok {
 			return true
