@@ -190,3 +190,79 @@ func TestCheckIgnoresTheChainsConditions(t *testing.T) {
 		assert.True(t, slices.ContainsFunc(got, func(f softdelete.Finding) bool { return f.Kind == softdelete.FindingLiveOrphans }))
 	})
 }
+
+// TestMany2ManyAppendOfRemovedAndNewLinks: one Append of a removed link and a
+// new one revives the first and inserts the second (the revival runs on a
+// statement of its own, never in place of GORM's INSERT).
+func TestMany2ManyAppendOfRemovedAndNewLinks(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		require.NoError(t, e.db.SetupJoinTable(&LinkUser{}, "Groups", &LinkMembership{}))
+		require.NoError(t, e.db.AutoMigrate(&LinkUser{}, &LinkGroup{}, &LinkMembership{}))
+		u, g, h := LinkUser{Name: "u"}, LinkGroup{Name: "g"}, LinkGroup{Name: "h"}
+		require.NoError(t, e.db.Create(&[]*LinkGroup{&g, &h}).Error)
+		require.NoError(t, e.db.Create(&u).Error)
+		assoc := func() *gorm.Association { return e.db.Model(&u).Association("Groups") }
+		require.NoError(t, assoc().Append(&g))
+		require.NoError(t, assoc().Delete(&g))
+
+		require.NoError(t, assoc().Append(&g, &h))
+		assert.EqualValues(t, 2, e.count(t, "SELECT count(*) FROM link_memberships WHERE deleted_at IS NULL"), "both links live")
+		assert.EqualValues(t, 2, e.count(t, "SELECT count(*) FROM link_memberships"), "one revived, one inserted")
+	})
+}
+
+// gapCombo has a composite live-only key named to sort first, and a
+// one-column one.
+type gapCombo struct {
+	softdelete.Model
+	A string `softdelete:"unique:aa_gap_combo"`
+	B string `softdelete:"unique:aa_gap_combo"`
+	C string `softdelete:"unique"`
+}
+
+// TestRestoreConflictNamesTheIndexWithTheReportedColumns: SQLite reports
+// the columns of a violation; the conflict names the index with exactly
+// those columns, not one with a different number of them.
+func TestRestoreConflictNamesTheIndexWithTheReportedColumns(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		require.NoError(t, softdelete.AutoMigrate(e.db, &gapCombo{}))
+		old := gapCombo{A: "a", B: "b", C: "c"}
+		require.NoError(t, e.db.Create(&old).Error)
+		require.NoError(t, e.db.Delete(&old).Error)
+		require.NoError(t, e.db.Create(&gapCombo{A: "x", B: "y", C: "c"}).Error)
+
+		var conflict *softdelete.RestoreConflictError
+		require.ErrorAs(t, softdelete.Restore(e.db, &old).Error, &conflict)
+		assert.Equal(t, "uidx_gap_combos_c", conflict.Index)
+	})
+}
+
+// gapDoctor keeps a full unique index on C (gorm:"uniqueIndex") beside a
+// declared composite live-only key on (A, B).
+type gapDoctor struct {
+	softdelete.Model
+	A string `softdelete:"unique:uq_gap_doctor_ab"`
+	B string `softdelete:"unique:uq_gap_doctor_ab"`
+	C string `gorm:"uniqueIndex"`
+}
+
+// TestCheckConvertsAFullIndexToTheIndexOfItsColumns: the conversion of a
+// full unique index creates the declared live-only index of exactly its
+// columns, or one of the default name, never a declared index on other columns.
+func TestCheckConvertsAFullIndexToTheIndexOfItsColumns(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		require.NoError(t, e.db.AutoMigrate(&gapDoctor{}))
+		fs, err := softdelete.Check(e.db, &gapDoctor{})
+		require.NoError(t, err)
+		var sql []string
+		for _, f := range fs {
+			if f.Kind == softdelete.FindingFullUniqueIndex || f.Kind == softdelete.FindingGORMUniqueTag {
+				sql = append(sql, f.SQL...)
+			}
+		}
+		require.NotEmpty(t, sql, "the full unique index on c is found: %v", fs)
+		joined := fmt.Sprint(sql)
+		assert.Contains(t, joined, "uidx_gap_doctors_c")
+		assert.NotContains(t, joined, "uq_gap_doctor_ab")
+	})
+}
