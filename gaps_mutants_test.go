@@ -266,3 +266,20 @@ func TestCheckConvertsAFullIndexToTheIndexOfItsColumns(t *testing.T) {
 		assert.NotContains(t, joined, "uq_gap_doctor_ab")
 	})
 }
+
+// TestLeakDetectorKeepsTheFiltersQualifier: a join string that filters its
+// own table, on a model GORM's read filters, is no leak: the model's own
+// predicate stays qualified by its table, so it is not ambiguous beside the
+// joined table's deleted_at.
+func TestLeakDetectorKeepsTheFiltersQualifier(t *testing.T) {
+	strict := softdelete.WithLeakDetector(softdelete.LeakConfig{Strict: true})
+	eachDBWith(t, setup{opts: []softdelete.Option{strict}}, func(t *testing.T, e *env) {
+		e.seedPosts(t, 1)
+		var authors []Author
+		err := e.db.Joins("JOIN posts ON posts.author_id = authors.id AND posts.deleted_at IS NULL").Find(&authors).Error
+		require.NoError(t, err)
+		assert.Len(t, authors, 1)
+		err = e.db.Joins("JOIN posts ON posts.author_id = authors.id").Find(&authors).Error
+		require.ErrorIs(t, err, softdelete.ErrSoftDeleteLeak, "the joined table without its predicate is a leak")
+	})
+}
