@@ -17,12 +17,43 @@ func (ansi) Quote(ident string) string {
 }
 
 // QuoteTable quotes each dot-separated part of a table name.
-func (a ansi) QuoteTable(table string) string {
+func (a ansi) QuoteTable(table string) string { return quoteTable(a.Quote, table) }
+
+// The SQL below is shared by every dialect but quoted by each one's own
+// Quote: an embedding dialect's methods are not seen from ansi's, so the
+// quoting function is passed in.
+
+// quoteTable quotes each dot-separated part of a table name with quote.
+func quoteTable(quote func(string) string, table string) string {
 	parts := strings.Split(table, ".")
 	for i, p := range parts {
-		parts[i] = a.Quote(p)
+		parts[i] = quote(p)
 	}
 	return strings.Join(parts, ".")
+}
+
+// columnList quotes and joins columns: "a", "b".
+func columnList(quote func(string) string, cols []string) string {
+	quoted := make([]string, len(cols))
+	for i, c := range cols {
+		quoted[i] = quote(c)
+	}
+	return strings.Join(quoted, ", ")
+}
+
+// duplicateKeySQL is DuplicateKeySQL quoted with quote.
+func duplicateKeySQL(quote func(string) string, ix Index) string {
+	cols := columnList(quote, ix.Columns)
+	conds := make([]string, 0, len(ix.Columns)+1)
+	if ix.Where != "" {
+		conds = append(conds, "("+ix.Where+")")
+	}
+	for _, c := range ix.Columns {
+		conds = append(conds, quote(c)+" IS NOT NULL")
+	}
+	return "SELECT " + cols + " FROM " + quoteTable(quote, ix.Table) +
+		" WHERE " + strings.Join(conds, " AND ") +
+		" GROUP BY " + cols + " HAVING count(*) > 1 LIMIT 1"
 }
 
 // CreateIndex renders CREATE [UNIQUE] INDEX "name" ON "table" ("a", "b") [WHERE pred].
@@ -35,28 +66,10 @@ func (a ansi) CreateIndex(ix Index) string {
 // SELECT "a", "b" FROM "t" WHERE (pred) AND "a" IS NOT NULL AND "b" IS NOT NULL
 // GROUP BY "a", "b" HAVING count(*) > 1 LIMIT 1.
 // Rows with a NULL key column never clash in a unique index, so they are skipped.
-func (a ansi) DuplicateKeySQL(ix Index) string {
-	cols := a.columnList(ix.Columns)
-	conds := make([]string, 0, len(ix.Columns)+1)
-	if ix.Where != "" {
-		conds = append(conds, "("+ix.Where+")")
-	}
-	for _, c := range ix.Columns {
-		conds = append(conds, a.Quote(c)+" IS NOT NULL")
-	}
-	return "SELECT " + cols + " FROM " + a.QuoteTable(ix.Table) +
-		" WHERE " + strings.Join(conds, " AND ") +
-		" GROUP BY " + cols + " HAVING count(*) > 1 LIMIT 1"
-}
+func (a ansi) DuplicateKeySQL(ix Index) string { return duplicateKeySQL(a.Quote, ix) }
 
 // columnList quotes and joins columns: "a", "b".
-func (a ansi) columnList(cols []string) string {
-	quoted := make([]string, len(cols))
-	for i, c := range cols {
-		quoted[i] = a.Quote(c)
-	}
-	return strings.Join(quoted, ", ")
-}
+func (a ansi) columnList(cols []string) string { return columnList(a.Quote, cols) }
 
 // isDuplicateKey reports whether err, or any error it wraps, is a unique
 // violation according to GORM: already translated to gorm.ErrDuplicatedKey,

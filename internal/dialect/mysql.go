@@ -61,22 +61,10 @@ func (mysql) Quote(ident string) string {
 }
 
 // QuoteTable quotes each dot-separated part of a table name (db.table).
-func (d mysql) QuoteTable(table string) string {
-	parts := strings.Split(table, ".")
-	for i, p := range parts {
-		parts[i] = d.Quote(p)
-	}
-	return strings.Join(parts, ".")
-}
+func (d mysql) QuoteTable(table string) string { return quoteTable(d.Quote, table) }
 
 // columnList quotes and joins columns: `a`, `b`.
-func (d mysql) columnList(cols []string) string {
-	quoted := make([]string, len(cols))
-	for i, c := range cols {
-		quoted[i] = d.Quote(c)
-	}
-	return strings.Join(quoted, ", ")
-}
+func (d mysql) columnList(cols []string) string { return columnList(d.Quote, cols) }
 
 // LiveColumn is the generated column of the live-only index called index:
 // live_<index>, shortened to MySQL's 64-byte identifier limit with a hash.
@@ -157,19 +145,7 @@ func (d mysql) dropIndex(ix Index, ifExists bool) string {
 // DuplicateKeySQL renders
 // SELECT `a` FROM `t` WHERE (pred) AND `a` IS NOT NULL GROUP BY `a` HAVING count(*) > 1 LIMIT 1.
 // GROUP BY compares with the columns' collations, as the unique index does.
-func (d mysql) DuplicateKeySQL(ix Index) string {
-	cols := d.columnList(ix.Columns)
-	conds := make([]string, 0, len(ix.Columns)+1)
-	if ix.Where != "" {
-		conds = append(conds, "("+ix.Where+")")
-	}
-	for _, c := range ix.Columns {
-		conds = append(conds, d.Quote(c)+" IS NOT NULL")
-	}
-	return "SELECT " + cols + " FROM " + d.QuoteTable(ix.Table) +
-		" WHERE " + strings.Join(conds, " AND ") +
-		" GROUP BY " + cols + " HAVING count(*) > 1 LIMIT 1"
-}
+func (d mysql) DuplicateKeySQL(ix Index) string { return duplicateKeySQL(d.Quote, ix) }
 
 // mysqlIndexQuery reads the key columns of one index of one table, in key
 // order, with the generation expression of generated columns.
